@@ -1,0 +1,130 @@
+"""Writing results: every file is written whole or not at all.
+
+Each file is first written beside its destination under a temporary name and
+then moved into place with ``os.replace``, which is atomic on POSIX, so a run
+killed half-way never leaves a truncated CSV, JSON or PNG behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .cli import UserError
+
+
+def prepare_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) and check that files can be written in it."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UserError(f"cannot write to output folder {folder}: {reason}; choose another with --output") from None
+    return folder
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    """Make NumPy scalars and paths JSON-serialisable; NaN/inf become None."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as indented JSON atomically (NaN and inf written as null)."""
+    return write_text(path, json.dumps(_plain(data), indent=2) + "\n")
+
+
+def write_csv(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: list[str] | None = None) -> Path:
+    """Write dictionaries as CSV rows atomically; columns in ``fieldnames`` order."""
+    rows = list(rows)
+    if fieldnames is None:
+        fieldnames = list(rows[0]) if rows else []
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _plain(row.get(key)) for key in fieldnames})
+    return write_text(path, buffer.getvalue())
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    """Read a CSV file written by ``write_csv`` into a list of dictionaries."""
+    with open(path, newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def read_json(path: str | os.PathLike, what: str = "file") -> Any:
+    """Read a JSON file, turning a missing or corrupt file into a ``UserError``."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return json.load(stream)
+    except FileNotFoundError:
+        raise UserError(f"{what} {path} does not exist") from None
+    except (OSError, ValueError) as error:
+        raise UserError(f"{what} {path} cannot be read as JSON: {error}") from None
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: int = 120) -> Path:
+    """Save a matplotlib figure as PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(figure)
+    return write_bytes(path, buffer.getvalue())
+
+
+def environment() -> dict[str, str]:
+    """Versions that matter for reproducing a run."""
+    info = {"python": platform.python_version(), "machine": platform.machine()}
+    for module in ("numpy", "tensorflow", "keras"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            pass
+    return info
+
+
+def write_config(folder: str | os.PathLike, config: Mapping[str, Any]) -> Path:
+    """Save the resolved configuration of a run, with library versions, as ``config.json``."""
+    return write_json(Path(folder) / "config.json", {**config, "environment": environment()})
