@@ -28,7 +28,7 @@ from pyimagesearch.architectures import (
     walk,
 )
 from pyimagesearch.architectures.command import main
-from pyimagesearch.architectures.report import sum_text
+from pyimagesearch.architectures.report import bytes_text, sum_text
 from pyimagesearch.cli import UserError, run
 from pyimagesearch.lenet import LENET5_PARAMS
 
@@ -329,6 +329,7 @@ def test_sum_text_groups_runs_of_equal_terms():
     assert sum_text([0, 64, 64, 128, 0, 128, 1000]) == "2*64 + 2*128 + 1,000 = 1,384"
     assert sum_text([0, 5, 0]) == "5"
     assert sum_text([0, 0]) == "0"
+    assert [bytes_text(n) for n in (512, 35_512, 66_168_736, 3 * 2**30)] == ["512 bytes", "34.7 KiB", "63.1 MiB", "3.0 GiB"]
 
 
 def run_cli(argv, capsys):

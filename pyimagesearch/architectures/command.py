@@ -64,6 +64,7 @@ def _text(shape) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """One sub-command per network; --format and --output are shared by all of them."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--format", choices=tuple(SUFFIXES), default="markdown", help="what to print (all three formats are written to --output)"

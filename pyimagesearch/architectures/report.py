@@ -49,6 +49,14 @@ def sum_text(values: list[int]) -> str:
     return " + ".join(terms) + f" = {sum(values):,}"
 
 
+def bytes_text(count: int) -> str:
+    """``"63.1 MiB"``, ``"34.7 KiB"``: binary units, one decimal."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"
+
+
 def shape_text(shape) -> str:
     return "x".join(map(str, shape))
 
@@ -75,12 +83,11 @@ def totals_text(network: Network) -> str:
     """The totals as explicit sums: activations and memory, weights + biases, MACs and FLOPs."""
     totals = network.totals
     counted = [row.activations for row in network.rows if row.type not in ("flatten", "concat")]
-    megabytes = totals["activations"] * BYTES_PER_ACTIVATION / 2**20
     return "\n".join(
         [
             f"- Activations: {sum_text(counted)}; at {BYTES_PER_ACTIVATION} bytes each (float32) "
             f"{totals['activations']:,}*{BYTES_PER_ACTIVATION} = {totals['activations'] * BYTES_PER_ACTIVATION:,} bytes "
-            f"= {megabytes:.1f} MiB per image for the forward pass.",
+            f"= {bytes_text(totals['activations'] * BYTES_PER_ACTIVATION)} per image for the forward pass.",
             f"- Weights: {sum_text([row.weights for row in network.rows])}.",
             f"- Biases: {sum_text([row.biases for row in network.rows])}.",
             f"- Parameters: weights + biases = {totals['weights']:,} + {totals['biases']:,} = {totals['params']:,}.",
@@ -118,7 +125,7 @@ def vgg19_markdown(network: Network) -> str:
         "\n".join([
             f"- Total activations: {sum_text(counted)}; at {BYTES_PER_ACTIVATION} bytes each "
             f"{totals['activations'] * BYTES_PER_ACTIVATION:,} bytes = "
-            f"{totals['activations'] * BYTES_PER_ACTIVATION / 2**20:.1f} MiB per image (forward pass only).",
+            f"{bytes_text(totals['activations'] * BYTES_PER_ACTIVATION)} per image (forward pass only).",
             f"- Total weights: {sum_text([row.weights for row in network.rows])}.",
             f"- Biases (one per filter or unit): {sum_text(biases)}.",
             f"- **Total with biases: {totals['weights']:,} + {totals['biases']:,} = {totals['params']:,} parameters.**",
