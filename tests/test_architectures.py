@@ -262,6 +262,20 @@ def test_receptive_field_of_a_concatenation_is_the_widest_branch():
     assert concat.receptive_field.start[0] + 10 == (max(reached) + min(reached)) / 2
 
 
+def test_nested_blocks_and_empty_branches():
+    inner = Parallel("inner", {"x": [Conv2D("conv", 2, 1)], "skip": []})
+    outer = Parallel("outer", {"a": [inner], "b": [Pool2D("pool", 3, stride=1, padding="same")]})
+    network = walk("nested", (8, 8, 3), [outer])
+    assert [(row.name, row.branch, row.output_shape) for row in network.rows] == [
+        ("input", None, (8, 8, 3)),
+        ("a/x/conv", "x", (8, 8, 2)),
+        ("a/inner", "a", (8, 8, 2 + 3)),
+        ("b/pool", "b", (8, 8, 3)),
+        ("outer", None, (8, 8, 5 + 3)),
+    ]
+    assert network.totals["activations"] == 8 * 8 * (3 + 2 + 3)
+
+
 @pytest.mark.parametrize("layers, kernel", [(1, 3), (2, 3), (3, 3), (3, 5), (4, 7), (6, 2)])
 def test_stacked_closed_form_against_recurrence_and_brute_force(layers, kernel):
     size = stacked_size(layers, kernel)

@@ -200,7 +200,7 @@ def _walk(layers, shape, field, rows, prefix, branch):
     for layer in layers:
         full_name = prefix + layer.name
         if isinstance(layer, Parallel):
-            shape, field = _parallel(layer, full_name, shape, field, rows, prefix)
+            shape, field = _parallel(layer, full_name, shape, field, rows, prefix, branch)
             continue
         rule = _RULES.get(type(layer))
         if rule is None:
@@ -211,7 +211,7 @@ def _walk(layers, shape, field, rows, prefix, branch):
     return shape, field
 
 
-def _parallel(block: Parallel, name, shape, field, rows, prefix):
+def _parallel(block: Parallel, name, shape, field, rows, prefix, outer_branch):
     if not block.branches:
         raise UserError(f"layer {name}: a parallel block needs at least one branch.")
     outputs = []
@@ -237,6 +237,7 @@ def _parallel(block: Parallel, name, shape, field, rows, prefix):
         size_calculation=f"{height}x{width}x({joined}) = {_shape_text(out_shape)}",
         activations_calculation=f"{height}*{width}*({joined}) = {activations:,}",
         weights_calculation="0", macs_calculation="0", receptive_field_calculation="widest branch",
+        branch=outer_branch,
     )
     rows.append(row)
     return out_shape, row.receptive_field
