@@ -82,4 +82,14 @@ def nonnegative_int(text: str) -> int:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show defaults in ``--help`` and keep the description's line breaks."""
+    """Show defaults in ``--help`` and keep the description's line breaks.
+
+    A default is not repeated when the help text already explains it, or when
+    there is none to show (None or a switch's False).
+    """
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)

@@ -1,0 +1,169 @@
+"""LR range test of LeNet-5 on Fashion-MNIST, or the literal grid of LRs.
+
+Range test (default): one training run in which the LR grows geometrically
+every batch from --start-lr to --end-lr; the smoothed loss against the LR
+suggests lr_min and lr_max for the cyclical policy. Writes to output/find_lr/:
+lr_finder.png, lr_finder.csv, suggestion.json, config.json.
+
+Grid (--grid N): N LRs log-spaced from --start-lr to --end-lr, a fresh model
+trained --epochs epochs at each. Writes to output/lr_grid/: lr_grid.csv,
+lr_grid_history.csv, lr_grid.png, suggestion.json, config.json.
+
+examples:
+  python find_lr.py --batch 64
+  python find_lr.py --grid 10 --epochs 5 --batch 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pyimagesearch.cli import (
+    HelpFormatter, UserError, fraction, nonnegative_int, positive_float, positive_int, quiet_tensorflow, run,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--batch", type=positive_int, default=64, help="batch size")
+    parser.add_argument("--start-lr", type=positive_float, default=1e-9, help="lowest learning rate of the sweep")
+    parser.add_argument("--end-lr", type=positive_float, default=1e1, help="highest learning rate of the sweep")
+    parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (the optimizer train_lenet.py uses)")
+    parser.add_argument("--grid", type=nonnegative_int, default=0,
+                        help="run the literal grid of this many log-spaced LRs instead of the range test (0: range test)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="epochs per LR in the grid (default 5); epochs of the range test "
+                             "(default ceil(sample-size / batches per epoch))")
+    parser.add_argument("--sample-size", type=positive_int, default=2048,
+                        help="range test: least number of batch updates when --epochs is not given")
+    parser.add_argument("--stop-factor", type=positive_float, default=4.0,
+                        help="stop when the smoothed loss exceeds this multiple of the best one "
+                             "(grid: of the first loss)")
+    parser.add_argument("--beta", type=fraction, default=0.98, help="range test: loss smoothing factor")
+    parser.add_argument("--skip-begin", type=nonnegative_int, default=10,
+                        help="range test: batches left out at the start of the plot and the suggestion")
+    parser.add_argument("--skip-end", type=nonnegative_int, default=1,
+                        help="range test: batches left out at the end of the plot and the suggestion")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="output folder (default output/find_lr, or output/lr_grid with --grid)")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="use only the first N training and test images (quick runs)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.1,
+                        help="share of the training set held out for validation (not trained on)")
+    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.start_lr >= args.end_lr:
+        parser.error(f"--start-lr ({args.start_lr:g}) must be below --end-lr ({args.end_lr:g})")
+    if args.grid == 1:
+        parser.error("--grid needs at least 2 learning rates")
+    if not 0 <= args.momentum < 1:
+        parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")
+    if args.stop_factor <= 1:
+        parser.error(f"--stop-factor must be > 1, got {args.stop_factor:g}")
+    if args.output is None:
+        args.output = Path("output") / ("lr_grid" if args.grid else "find_lr")
+    return args
+
+
+def range_test(args, data, folder: Path) -> int:
+    import keras
+
+    from pyimagesearch.learningratefinder import LearningRateFinder
+    from pyimagesearch.lenet import build_lenet5
+    from pyimagesearch.outputs import save_figure, write_csv, write_json
+    from pyimagesearch.training import compile_classifier
+
+    model = build_lenet5()
+    compile_classifier(model, keras.optimizers.SGD(args.start_lr, momentum=args.momentum))
+    finder = LearningRateFinder(model, stopFactor=args.stop_factor, beta=args.beta)
+    started = time.perf_counter()
+    finder.find((data.x_train, data.y_train), args.start_lr, args.end_lr, epochs=args.epochs,
+                batchSize=args.batch, sampleSize=args.sample_size, verbose=0 if args.quiet else 1, seed=args.seed)
+    seconds = time.perf_counter() - started
+    rows = [{"lr": lr, "raw_loss": raw, "smoothed_loss": smooth}
+            for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.losses)]
+    write_csv(folder / "lr_finder.csv", rows, ["lr", "raw_loss", "smoothed_loss"])
+    suggestion = finder.suggest(args.skip_begin, args.skip_end)
+    title = f"LR range test, LeNet-5 on Fashion-MNIST, batch {args.batch}"
+    save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title).figure, folder / "lr_finder.png")
+    write_json(folder / "suggestion.json", {
+        **suggestion.to_dict(), "batches": len(finder.lrs), "stop_reason": finder.stop_reason,
+        "seconds": round(seconds, 2), "rule": "lr_range.suggest_lr_range: 10% and 90% of the loss drop",
+    })
+    print(f"{len(finder.lrs)} batches in {seconds:.1f} s; results in {folder}")
+    return report(suggestion, folder / "lr_finder.png")
+
+
+def grid(args, data, folder: Path) -> int:
+    from pyimagesearch.lr_grid import run_lr_grid
+    from pyimagesearch.lr_policies import grid_lrs
+    from pyimagesearch.lr_range import suggest_lr_range
+    from pyimagesearch.outputs import save_figure, write_csv, write_json
+    from pyimagesearch.plots import plot_lr_grid
+
+    columns = ["lr", "final_train_loss", "train_accuracy", "diverged", "epochs_run", "seconds"]
+
+    def save(row, rows):
+        write_csv(folder / "lr_grid.csv", [{**r, "diverged": "yes" if r["diverged"] else "no"} for r in rows], columns)
+        history = [{"lr": r["lr"], "epoch": epoch + 1, "loss": loss, "accuracy": accuracy}
+                   for r in rows for epoch, (loss, accuracy) in enumerate(zip(r["history"]["loss"], r["history"]["accuracy"]))]
+        write_csv(folder / "lr_grid_history.csv", history, ["lr", "epoch", "loss", "accuracy"])
+
+    started = time.perf_counter()
+    rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5, args.batch,
+                       momentum=args.momentum, seed=args.seed, stop_factor=args.stop_factor,
+                       on_result=save, verbose=0 if args.quiet else 2)
+    seconds = time.perf_counter() - started
+    losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
+    suggestion = suggest_lr_range([r["lr"] for r in rows], losses)
+    title = f"LeNet-5 on Fashion-MNIST: {args.epochs or 5} epochs per LR, batch {args.batch}"
+    save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
+    write_json(folder / "suggestion.json", {
+        **suggestion.to_dict(), "seconds": round(seconds, 2),
+        "rule": "lr_range.suggest_lr_range on the final training losses, diverged LRs excluded",
+    })
+    print(f"{len(rows)} learning rates in {seconds:.1f} s; results in {folder}")
+    return report(suggestion, folder / "lr_grid.png")
+
+
+def report(suggestion, plot: Path) -> int:
+    if not suggestion:
+        raise UserError(f"no LR range can be suggested: {suggestion.reason} (see {plot})")
+    print(f"suggested lr_min = {suggestion.lr_min:.3g}, lr_max = {suggestion.lr_max:.3g}")
+    if suggestion.still_decreasing:
+        print(f"note: {suggestion.reason}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    quiet_tensorflow()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pyimagesearch.cli import set_seed
+    from pyimagesearch.fashion_mnist import load_splits
+    from pyimagesearch.outputs import prepare_dir, write_config
+
+    folder = prepare_dir(args.output)
+    data = load_splits(args.data_dir, args.val_fraction, args.seed, args.limit)
+    if len(data.x_train) < args.batch:
+        raise UserError(f"only {len(data.x_train)} training images for a batch of {args.batch}; lower --batch or raise --limit")
+    write_config(folder, {**vars(args), "data_source": data.source, **{f"{k}_images": v for k, v in data.sizes().items()}})
+    set_seed(args.seed)
+    return grid(args, data, folder) if args.grid else range_test(args, data, folder)
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

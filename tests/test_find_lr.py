@@ -1,0 +1,78 @@
+"""find_lr.py end to end on a real Fashion-MNIST subset, and its answers to bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import find_lr
+from pyimagesearch.cli import run
+from pyimagesearch.outputs import read_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_range_test_writes_all_files(tmp_path):
+    out = tmp_path / "find_lr"
+    status = run(find_lr.main, ["--batch", "32", "--limit", "3000", "--sample-size", "400", "--start-lr", "1e-5",
+                                "--end-lr", "10", "--output", str(out), "--quiet"])
+    assert status == 0
+    assert {p.name for p in out.iterdir()} >= {"lr_finder.png", "lr_finder.csv", "suggestion.json", "config.json"}
+    rows = read_csv(out / "lr_finder.csv")
+    lrs = np.array([float(r["lr"]) for r in rows])
+    # 2,700 training images / 32 = 85 batches per epoch, ceil(400 / 85) = 5 epochs: 425 planned.
+    assert 10 < len(rows) <= 425
+    np.testing.assert_allclose(lrs, 1e-5 * (1e6 ** (1 / 425)) ** np.arange(len(rows)), rtol=1e-9)
+    suggestion = json.loads((out / "suggestion.json").read_text())
+    assert 1e-5 < suggestion["lr_min"] < suggestion["lr_max"] < 10
+    config = json.loads((out / "config.json").read_text())
+    assert config["batch"] == 32 and config["train_images"] == 2700 and "tensorflow" in config["environment"]
+
+
+def test_grid_records_divergence_and_keeps_going(tmp_path):
+    out = tmp_path / "grid"
+    status = run(find_lr.main, ["--grid", "3", "--epochs", "2", "--start-lr", "1e-4", "--end-lr", "1e4",
+                                "--limit", "1200", "--output", str(out), "--quiet"])
+    rows = read_csv(out / "lr_grid.csv")
+    assert [float(r["lr"]) for r in rows] == pytest.approx([1e-4, 1.0, 1e4])
+    assert rows[2]["diverged"] == "yes" and int(rows[2]["epochs_run"]) == 1
+    assert rows[0]["diverged"] == "no" and int(rows[0]["epochs_run"]) == 2
+    history = read_csv(out / "lr_grid_history.csv")
+    assert [(float(h["lr"]), int(h["epoch"])) for h in history][:2] == [(1e-4, 1), (1e-4, 2)]
+    assert (out / "lr_grid.png").stat().st_size > 0
+    suggestion = json.loads((out / "suggestion.json").read_text())
+    assert status == (0 if suggestion["lr_min"] else 2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch", "0"], "--batch: '0' must be > 0"),
+    (["--start-lr", "-1"], "--start-lr: '-1' must be a finite number > 0"),
+    (["--start-lr", "1", "--end-lr", "0.1"], "--start-lr (1) must be below --end-lr (0.1)"),
+])
+def test_bad_flags_exit_2(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        find_lr.parse_args(args)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run(find_lr.main, ["--output", str(blocker / "sub"), "--limit", "100"]) == 2
+    assert "cannot write to output folder" in capsys.readouterr().err
+
+
+def test_corrupt_data_file_one_sentence_no_traceback(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (data_dir / name).write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 20)
+    result = subprocess.run([sys.executable, str(ROOT / "find_lr.py"), "--data-dir", str(data_dir),
+                             "--output", str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "train-images-idx3-ubyte is longer than its header says" in result.stderr
