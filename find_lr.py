@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="range test: least number of batch updates when --epochs is not given")
     parser.add_argument("--stop-factor", type=positive_float, default=4.0,
                         help="stop when the smoothed loss exceeds this multiple of the best one "
-                             "(grid: of the first loss)")
+                             "(grid: of ln(10), the loss of a uniform guess)")
     parser.add_argument("--beta", type=fraction, default=0.98, help="range test: loss smoothing factor")
     parser.add_argument("--skip-begin", type=nonnegative_int, default=10,
                         help="range test: batches left out at the start of the plot and the suggestion")

@@ -204,6 +204,8 @@ class FashionMNIST:
     y_test: np.ndarray
     source: str
 
+    num_classes = len(CLASS_NAMES)
+
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.x_train), "val": len(self.x_val), "test": len(self.x_test)}
 

@@ -2,8 +2,9 @@
 
 Every LR starts from the same initial weights (same seed) and sees the same
 batches, so the only difference between runs is the learning rate. A run
-whose loss becomes NaN/inf or grows past ``stop_factor`` x its first value
-is stopped at once and recorded as diverged; the sweep goes on.
+whose loss becomes NaN/inf or grows past ``stop_factor`` x ln(10), the loss
+of a uniform prediction that a fresh network starts near, is stopped at once
+and recorded as diverged; the sweep goes on.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
         dataset = make_dataset(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed)
         model = build_lenet5()
         compile_classifier(model, keras.optimizers.SGD(float(lr), momentum=momentum), steps_per_execution)
-        guard = DivergenceGuard(stop_factor)
+        guard = DivergenceGuard(stop_factor, reference_loss=math.log(data.num_classes))
         started = time.perf_counter()
         history = model.fit(dataset, epochs=epochs, callbacks=[guard], verbose=verbose).history
         loss = history["loss"][-1]

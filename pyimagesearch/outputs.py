@@ -8,6 +8,7 @@ killed half-way never leaves a truncated CSV, JSON or PNG behind.
 from __future__ import annotations
 
 import csv
+from importlib import metadata
 import io
 import json
 import math
@@ -117,10 +118,10 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 120) -> Path:
 def environment() -> dict[str, str]:
     """Versions that matter for reproducing a run."""
     info = {"python": platform.python_version(), "machine": platform.machine()}
-    for module in ("numpy", "tensorflow", "keras"):
+    for package in ("numpy", "tensorflow", "keras"):
         try:
-            info[module] = __import__(module).__version__
-        except ImportError:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
             pass
     return info
 

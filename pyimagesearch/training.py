@@ -25,28 +25,35 @@ def compile_classifier(model, optimizer, steps_per_execution: int = 1) -> None:
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stop training when the loss is NaN/inf or exceeds ``factor`` x the first one.
+    """Stop training when the loss is NaN/inf or exceeds ``factor`` x a reference loss.
+
+    The reference is ``reference_loss`` when given (for a classifier, the loss
+    of a uniform prediction, ln(number of classes), is what a freshly
+    initialised network starts from), otherwise the first loss logged. The
+    first logged loss can come too late to serve: with ``steps_per_execution``
+    = 32 it is the mean of 32 batches, and at a very high LR those batches
+    have already blown up.
 
     Keras passes the epoch's running mean in ``logs["loss"]``; a single
     exploding batch drives that mean up as well, so the mean suffices to
     detect divergence (it is not used as a per-batch loss anywhere).
     """
 
-    def __init__(self, factor: float = 4.0):
+    def __init__(self, factor: float = 4.0, reference_loss: float | None = None):
         super().__init__()
         self.factor = factor
-        self.first_loss = None
+        self.reference_loss = reference_loss
         self.diverged = False
         self.reason = ""
 
     def on_train_batch_end(self, batch, logs=None):
         loss = float((logs or {}).get("loss", float("nan")))
-        if self.first_loss is None and math.isfinite(loss):
-            self.first_loss = loss
+        if self.reference_loss is None and math.isfinite(loss):
+            self.reference_loss = loss
         if not math.isfinite(loss):
             self.reason = f"the training loss became {loss}"
-        elif self.first_loss is not None and loss > self.factor * self.first_loss:
-            self.reason = f"the training loss {loss:.3g} exceeded {self.factor:g} x its first value {self.first_loss:.3g}"
+        elif loss > self.factor * self.reference_loss:
+            self.reason = f"the training loss {loss:.3g} exceeded {self.factor:g} x {self.reference_loss:.3g}"
         else:
             return
         self.diverged = True
