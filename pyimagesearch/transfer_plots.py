@@ -1,0 +1,78 @@
+"""Figures of the transfer-learning script: class distribution, sample images, training curves.
+
+Each function draws on the axes it is given (or new ones), returns them and
+never calls ``plt.show()``; the script saves the figure.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+MAX_CLASS_TICKS = 40  # beyond this many classes the names are unreadable as tick labels
+
+
+def _new_axes(ncols: int = 1, width: float = 5.0, height: float = 3.5):
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
+    return axes[0] if ncols > 1 else axes[0, 0]
+
+
+def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Sequence[str], title: str = "", ax=None):
+    """Images per class, one bar series per split stacked on the previous one."""
+    if ax is None:
+        ax = _new_axes(width=max(6.0, min(16.0, 0.25 * len(class_names))))
+    positions = np.arange(len(class_names))
+    bottom = np.zeros(len(class_names))
+    for split, split_counts in counts.items():
+        values = np.asarray(split_counts, dtype=float)
+        ax.bar(positions, values, bottom=bottom, width=1.0 if len(class_names) > MAX_CLASS_TICKS else 0.8,
+               label=f"{split} ({int(values.sum()):,})")
+        bottom += values
+    if len(class_names) <= MAX_CLASS_TICKS:
+        ax.set_xticks(positions, class_names, rotation=90, fontsize=7)
+        ax.set_xlabel("class")
+    else:
+        ax.set_xlabel(f"class index (0-{len(class_names) - 1})")
+    ax.set_ylabel("images")
+    ax.set_title(title or "Images per class")
+    ax.legend()
+    return ax
+
+
+def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None):
+    """A row of images (uint8, any size) with their titles; returns the axes."""
+    if axes is None:
+        axes = _new_axes(ncols=len(images), width=2.6, height=2.9)
+    axes = np.atleast_1d(axes)
+    for ax, image, title in zip(axes, images, titles):
+        ax.imshow(image)
+        ax.set_title(f"{title}\n{image.shape[0]}x{image.shape[1]} px", fontsize=9)
+        ax.axis("off")
+    return axes
+
+
+def plot_curves(history: Mapping[str, Sequence[float]], title: str = "", axes=None):
+    """Loss, accuracy (training and validation) and the learning rate per epoch.
+
+    ``history`` has the columns of ``history.csv``: epoch, lr, loss, accuracy,
+    val_loss, val_accuracy. Returns the three axes.
+    """
+    if axes is None:
+        axes = _new_axes(ncols=3, width=4.2, height=3.2)
+    epochs = np.asarray(history["epoch"], dtype=int)
+    for ax, metric in zip(axes[:2], ("loss", "accuracy")):
+        ax.plot(epochs, np.asarray(history[metric], float), marker=".", label="training")
+        ax.plot(epochs, np.asarray(history["val_" + metric], float), marker=".", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    axes[2].step(epochs, np.asarray(history["lr"], float), where="mid")
+    axes[2].set_yscale("log")
+    axes[2].set_xlabel("epoch")
+    axes[2].set_ylabel("learning rate")
+    if title:
+        axes[0].figure.suptitle(title)
+    return axes
