@@ -1,0 +1,174 @@
+"""Train LeNet-5 on Fashion-MNIST with a cyclical LR, a growing batch size or a fixed LR; compare two runs.
+
+Policies (SGD with momentum, like the LR range test of find_lr.py):
+  clr           the LR cycles between lr_min and lr_max (Smith 2017); writes output/clr/
+  batch-growth  fixed LR while the batch size doubles every K epochs; writes output/batch_growth/
+  fixed         fixed LR and batch size, the baseline; writes output/fixed/
+
+Each run writes config.json, history.csv (one row per epoch), log.txt, metrics.json,
+curves.png, model.keras, and lr_trace.png (clr) or loss_vs_log2_batch.png (batch-growth).
+--compare DIR_A DIR_B writes comparison.md and comparison.json (default output/comparison/).
+
+examples:
+  python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --mode exp_range
+  python train_lenet.py --policy clr --mode triangular2 --lr-min 0.01 --lr-max 0.1 --step-size 2 --epochs 16
+  python train_lenet.py --policy batch-growth --lr 0.05 --epochs-per-stage 2
+  python train_lenet.py --policy fixed --lr 0.01
+  python train_lenet.py --compare output/clr output/batch_growth
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.lenet_training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
+from pyimagesearch.lr_policies import CLR_MODES
+
+
+def gamma_value(text: str) -> float:
+    """argparse type: the exp_range gamma, in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1]")
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    task = parser.add_mutually_exclusive_group(required=True)
+    task.add_argument("--policy", choices=POLICIES, help="LR policy to train with")
+    task.add_argument("--compare", nargs=2, type=Path, metavar=("DIR_A", "DIR_B"),
+                      help="compare two finished runs instead of training")
+
+    # Options of one policy: left out of the namespace unless given, so that
+    # an option of another policy can be refused; their defaults are in DEFAULTS.
+    own = parser.add_argument_group("policy options (refused by the policies they do not apply to)")
+    hidden = argparse.SUPPRESS
+
+    def policies(option):
+        return "/".join(OPTION_POLICIES[option])
+
+    own.add_argument("--lr-min", type=positive_float, default=hidden,
+                     help=f"{policies('lr_min')}: lower LR of the cycle (default: lr_min of --from-finder)")
+    own.add_argument("--lr-max", type=positive_float, default=hidden,
+                     help=f"{policies('lr_max')}: upper LR of the cycle (default: lr_max of --from-finder)")
+    own.add_argument("--mode", choices=CLR_MODES, default=hidden,
+                     help=f"{policies('mode')}: amplitude scaling of the cycle (default: {DEFAULTS['mode']})")
+    own.add_argument("--step-size", type=positive_float, default=hidden,
+                     help=f"{policies('step_size')}: half a cycle, in epochs (may be fractional; Smith: 2-10) "
+                          f"(default: {DEFAULTS['step_size']:g})")
+    own.add_argument("--gamma", type=gamma_value, default=hidden,
+                     help=f"{policies('gamma')}: exp_range decay per iteration, in (0, 1]; the amplitude is scaled by "
+                          f"gamma**iteration (default: {DEFAULTS['gamma']})")
+    own.add_argument("--batch", type=positive_int, default=hidden,
+                     help=f"{policies('batch')}: batch size (default: {DEFAULTS['batch']})")
+    own.add_argument("--lr", type=positive_float, default=hidden,
+                     help=f"{policies('lr')}: the fixed learning rate (default: lr_max of --from-finder)")
+    own.add_argument("--batch-start", type=positive_int, default=hidden,
+                     help=f"{policies('batch_start')}: first batch size (default: {DEFAULTS['batch_start']})")
+    own.add_argument("--batch-end", type=positive_int, default=hidden,
+                     help=f"{policies('batch_end')}: last batch size, batch-start x 2**k (default: {DEFAULTS['batch_end']})")
+    own.add_argument("--epochs-per-stage", type=positive_int, default=hidden,
+                     help=f"{policies('epochs_per_stage')}: epochs at each batch size (default: {DEFAULTS['epochs_per_stage']})")
+    own.add_argument("--epochs", type=positive_int, default=hidden,
+                     help=f"number of epochs (default: {DEFAULTS['epochs']}; batch-growth: stages x epochs-per-stage)")
+
+    parser.add_argument("--from-finder", type=Path, default=None, metavar="PATH",
+                        help="suggestion.json of find_lr.py: its lr_min/lr_max are the cycle (clr) and its lr_max the "
+                             "fixed LR (batch-growth, fixed); explicit LR flags win")
+    parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum, in [0, 1)")
+    parser.add_argument("--steps-per-execution", type=positive_int, default=32,
+                        help="batches per call of the compiled train step (speed only; results are the same)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="output folder (default: output/clr, output/batch_growth, output/fixed or output/comparison)")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="use only the first N training and test images (quick runs)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.1,
+                        help="share of the training set held out for validation (not trained on)")
+    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
+    args = parser.parse_args(argv)
+    if not 0 <= args.momentum < 1:
+        parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")
+    if args.output is None:
+        args.output = Path(COMPARISON_DIR if args.compare else OUTPUT_DIRS[args.policy])
+    return args
+
+
+def compare(args) -> int:
+    from pyimagesearch.lenet_training import write_comparison
+    from pyimagesearch.outputs import prepare_dir, write_config
+
+    folder = prepare_dir(args.output)
+    write_config(folder, vars(args))
+    verdict = write_comparison(*args.compare, folder)
+    similar = "similar" if verdict["similar"] else "different"
+    print(f"generalization: {similar} (gap difference {100 * verdict['gap_difference']:+.2f} points, "
+          f"threshold {100 * verdict['threshold']:.2f}); written {folder / 'comparison.md'}")
+    return 0
+
+
+def train(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pyimagesearch import lenet_training as lt
+    from pyimagesearch.cli import set_seed
+    from pyimagesearch.fashion_mnist import load_splits
+    from pyimagesearch.lenet_plots import save_run_plots
+    from pyimagesearch.outputs import prepare_dir, write_config, write_json
+
+    given = {key: value for key, value in vars(args).items() if key in OPTION_POLICIES or key == "epochs"}
+    settings = lt.resolve_settings(args.policy, given, args.from_finder)
+    folder = prepare_dir(args.output)
+    lt.remove_stale_results(folder)
+    set_seed(args.seed)
+    data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
+    if len(data.x_val) == 0:
+        raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
+    settings.set_train_size(len(data.x_train))
+    description = lt.describe(settings)
+    write_config(folder, {**vars(args), **settings.as_dict(), "description": description, "data_source": data.source,
+                          **{f"{split}_images": size for split, size in data.sizes().items()}})
+    log = lt.RunLog(folder / "log.txt", echo=not args.quiet)
+    log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
+        f"images from {data.source}")
+
+    result = lt.train(settings, data, folder, log, momentum=args.momentum,
+                      steps_per_execution=args.steps_per_execution, seed=args.seed)
+    history = result["history"]
+    if history:
+        save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
+                       lt.steps_per_epoch(len(data.x_train), settings.stages[0].batch_size))
+    if result["diverged"]:
+        epoch = history[-1]["epoch"] if history else 1
+        lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
+        message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
+                   f"and run again (the epochs so far are in {folder})")
+        log(f"error: {message}", echo=False)
+        raise UserError(message)
+    metrics = {"policy": args.policy, **lt.evaluate(result["model"], data, history, result["train_time_s"])}
+    write_json(folder / "metrics.json", metrics)
+    lt.save_model(result["model"], folder / "model.keras")
+    log(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
+        f"gap {metrics['generalization_gap']:+.4f}; {metrics['optimizer_steps']:,} steps in "
+        f"{metrics['train_time_s']:.1f} s; results in {folder}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    quiet_tensorflow()
+    return compare(args) if args.compare else train(args)
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
