@@ -16,7 +16,7 @@ MAX_CLASS_TICKS = 40  # beyond this many classes the names are unreadable as tic
 def _new_axes(ncols: int = 1, width: float = 5.0, height: float = 3.5):
     import matplotlib.pyplot as plt
 
-    _, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
+    _, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
     return axes[0] if ncols > 1 else axes[0, 0]
 
 
@@ -32,13 +32,14 @@ def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Se
                label=f"{split} ({int(values.sum()):,})")
         bottom += values
     if len(class_names) <= MAX_CLASS_TICKS:
-        ax.set_xticks(positions, class_names, rotation=90, fontsize=7)
+        ax.set_xticks(positions, class_names, rotation=90 if len(class_names) > 10 else 0, fontsize=7)
         ax.set_xlabel("class")
     else:
         ax.set_xlabel(f"class index (0-{len(class_names) - 1})")
+    ax.set_ylim(0, 1.25 * max(bottom.max(), 1))  # room for the legend above the bars
     ax.set_ylabel("images")
     ax.set_title(title or "Images per class")
-    ax.legend()
+    ax.legend(loc="upper right", ncols=len(counts))
     return ax
 
 
@@ -60,6 +61,8 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str = "", axes=No
     ``history`` has the columns of ``history.csv``: epoch, lr, loss, accuracy,
     val_loss, val_accuracy. Returns the three axes.
     """
+    from matplotlib.ticker import MaxNLocator
+
     if axes is None:
         axes = _new_axes(ncols=3, width=4.2, height=3.2)
     epochs = np.asarray(history["epoch"], dtype=int)
@@ -69,10 +72,12 @@ def plot_curves(history: Mapping[str, Sequence[float]], title: str = "", axes=No
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.legend()
-    axes[2].step(epochs, np.asarray(history["lr"], float), where="mid")
+    axes[2].plot(epochs, np.asarray(history["lr"], float), marker=".", drawstyle="steps-post")
     axes[2].set_yscale("log")
     axes[2].set_xlabel("epoch")
     axes[2].set_ylabel("learning rate")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         axes[0].figure.suptitle(title)
     return axes

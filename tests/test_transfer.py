@@ -1,0 +1,276 @@
+"""transfer.py end to end with ResNet50 (random or test-saved weights, 32x32 inputs, a few dozen images).
+
+One module-scoped sweep (both modes, 3 epochs, milestones 1,2) serves most
+tests: files, per-epoch LRs, which weights each mode changes, the cached
+features' accuracy and resuming.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_datasets as tfds  # noqa: E402
+
+import transfer  # noqa: E402
+from pyimagesearch import decathlon  # noqa: E402
+from pyimagesearch import transfer_learning as tl  # noqa: E402
+from pyimagesearch.cli import run  # noqa: E402
+from pyimagesearch.lenet import build_lenet5  # noqa: E402
+from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
+from pyimagesearch.outputs import read_csv  # noqa: E402
+
+SEED = 42
+SIZE = 32
+COLOURS = {"red": (200, 40, 40), "green": (40, 200, 40), "blue": (40, 40, 200)}
+LR = 1e-5  # random-weight features have norms near 120: a larger LR makes the head diverge
+RUN_FILES = ("config.json", "history.csv", "curves.png", "metrics.json", "model.weights.h5")
+
+
+def make_colour_folder(root: Path, per_class: int = 10) -> Path:
+    """Noisy images of three colours, 30-60 px per side, alternately PNG and JPEG."""
+    rng = np.random.default_rng(0)
+    for name, colour in COLOURS.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            h, w = rng.integers(30, 60, 2)
+            image = np.clip(rng.normal(colour, 30, (h, w, 3)), 0, 255).astype(np.uint8)
+            encode = tf.io.encode_png if i % 2 else tf.io.encode_jpeg
+            (root / name / f"{i:02d}.{'png' if i % 2 else 'jpg'}").write_bytes(encode(image).numpy())
+    return root
+
+
+def base_weights(base) -> list[np.ndarray]:
+    """Every variable of the base, trainable or not (BatchNormalization moving mean and variance too)."""
+    return [np.array(v) for v in base.weights]
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    root = tmp_path_factory.mktemp("transfer")
+    data = make_colour_folder(root / "colours")
+    init = root / "init.weights.h5"
+    keras.utils.set_random_seed(SEED)
+    keras.applications.ResNet50(include_top=False, weights=None, input_shape=(SIZE, SIZE, 3), pooling="avg").save_weights(init)
+    out = root / "out"
+    argv = ["--data-dir", str(data), "--mode", "both", "--lr", str(LR), "--epochs", "3", "--milestones", "1,2",
+            "--batch-size", "8", "--image-size", str(SIZE), "--weights", str(init), "--save-weights",
+            "--output", str(out), "--seed", str(SEED)]
+    assert transfer.main(argv) == 0
+    return SimpleNamespace(data=data, init=init, out=out, folder=out / "colours", argv=argv)
+
+
+def load_trained(sweep, mode: str):
+    """Models rebuilt from the initial weights file with a run's trained weights loaded."""
+    models = tl.build_models(3, mode, LR, SIZE, str(sweep.init))
+    assert not any(w.any() for w in models.model.get_layer(tl.HEAD_NAME).get_weights())  # the head starts at zero
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")  # not needed here
+        models.model.load_weights(sweep.folder / tl.run_name(mode, LR) / "model.weights.h5")
+    return models
+
+
+def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
+    for name in ("dataset.json", "class_distribution.png", "samples.png", "summary.md", "transfer.log"):
+        assert (sweep.folder / name).stat().st_size > 0, name
+    description = json.loads((sweep.folder / "dataset.json").read_text())
+    assert description["num_classes"] == 3 and description["class_names"] == ["blue", "green", "red"]
+    assert description["splits"]["train"]["images"] == 24 and description["splits"]["validation"]["images"] == 6
+    assert description["samples"] == ["blue", "blue", "green", "green"]
+    for mode in ("finetune", "feature"):
+        run_dir = sweep.folder / tl.run_name(mode, LR)
+        for name in RUN_FILES:
+            assert (run_dir / name).stat().st_size > 0, f"{mode}: {name}"
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        rows = read_csv(run_dir / "history.csv")
+        assert metrics["epochs"] == len(rows) == 3 and metrics["diverged"] is None
+        assert metrics["best_val_accuracy"] == max(float(r["val_accuracy"]) for r in rows)
+        assert metrics["final_val_accuracy"] == float(rows[-1]["val_accuracy"])
+        assert metrics["wall_seconds"] > 0 and metrics["steps_per_epoch"] == 3
+        assert metrics["feature_cache"] == (None if mode == "finetune" else "once")
+        config = json.loads((run_dir / "config.json").read_text())
+        assert (config["mode"], config["lr"], config["resolved"]["milestones"]) == (mode, LR, [1, 2])
+    summary = (sweep.folder / "summary.md").read_text()
+    assert "**Winner: " in summary and "| finetune | 1e-05 |" in summary and "| feature | 1e-05 |" in summary
+
+
+def test_the_lr_of_every_epoch_follows_the_milestones(sweep):
+    expected = [np.float32(multistep_lr(epoch, LR, [1, 2], 0.1)) for epoch in range(3)]
+    assert expected == [np.float32(v) for v in (1e-5, 1e-6, 1e-7)]
+    for mode in ("finetune", "feature"):
+        rows = read_csv(sweep.folder / tl.run_name(mode, LR) / "history.csv")
+        assert [np.float32(row["lr"]) for row in rows] == expected, mode
+
+
+def test_feature_mode_changes_only_the_head(sweep):
+    models = load_trained(sweep, "feature")
+    init = keras.applications.ResNet50(include_top=False, weights=str(sweep.init), input_shape=(SIZE, SIZE, 3), pooling="avg")
+    kinds = [v.path.split("/")[-1] for v in init.weights]
+    # 53 convolutions (kernel, bias) and 53 BatchNormalization layers (gamma, beta, moving mean and variance)
+    assert {kind: kinds.count(kind) for kind in set(kinds)} == dict.fromkeys(
+        ["kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"], 53)
+    for after, before in zip(base_weights(models.base), base_weights(init), strict=True):
+        np.testing.assert_array_equal(after, before)
+    kernel, bias = models.model.get_layer(tl.HEAD_NAME).get_weights()
+    assert kernel.any() and bias.any()
+
+
+def test_finetune_mode_changes_the_base(sweep):
+    models = load_trained(sweep, "finetune")
+    init = keras.applications.ResNet50(include_top=False, weights=str(sweep.init), input_shape=(SIZE, SIZE, 3), pooling="avg")
+    changed = {v.path.split("/")[-1]: 0 for v in init.weights}
+    for variable, after, before in zip(init.weights, base_weights(models.base), base_weights(init)):
+        changed[variable.path.split("/")[-1]] += not np.array_equal(after, before)
+    assert changed["kernel"] == 53 and changed["moving_mean"] == 53 and changed["moving_variance"] == 53
+    assert models.model.get_layer(tl.HEAD_NAME).get_weights()[0].any()
+
+
+def test_cached_features_give_the_full_models_accuracy(sweep):
+    models = load_trained(sweep, "feature")
+    image_set = decathlon.load_folder(sweep.data, seed=SEED)
+    val = decathlon.make_pipeline(image_set.encoded("validation"), SIZE, 8)
+    predicted = np.argmax(models.model.predict(val.map(lambda x, y: x), verbose=0), axis=1)
+    accuracy = np.mean(predicted == image_set.labels["validation"])
+    metrics = json.loads((sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text())
+    assert metrics["final_val_accuracy"] == pytest.approx(accuracy, abs=1e-7)
+
+
+def test_a_sweep_keeps_finished_runs_and_refuses_other_settings(sweep, capsys):
+    kept = (sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text()
+    argv = [a if a != "both" else "feature" for a in sweep.argv]
+    argv[argv.index("--lr") + 1] = f"3e-5,{LR}"
+    assert transfer.main(argv) == 0
+    assert (sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text() == kept
+    assert f"{tl.run_name('feature', LR)} finished earlier" in (sweep.folder / "transfer.log").read_text()
+    assert len(read_csv(sweep.folder / "feature_lr3e-05" / "history.csv")) == 3
+    summary = (sweep.folder / "summary.md").read_text()
+    assert summary.count("| feature |") == 2 and summary.count("| finetune |") == 1
+    capsys.readouterr()
+    argv[argv.index("--epochs") + 1] = "4"
+    assert run(transfer.main, argv) == 2
+    error = capsys.readouterr().err
+    assert "holds a finished run made with other settings (epochs 3 vs 4" in error and "--overwrite" in error
+    assert error.count("\n") == 1
+
+
+def test_tfds_target_feature_mode_with_augmentation_and_mixed_precision(tmp_path):
+    argv = ["--dataset", "dtd", "--mode", "feature", "--augment", "crop-flip", "--epochs", "4", "--lr", str(LR),
+            "--batch-size", "8", "--image-size", str(SIZE), "--weights", "none", "--mixed-precision",
+            "--output", str(tmp_path)]
+    with tfds.testing.mock_data(num_examples=12):
+        assert transfer.main(argv) == 0
+    folder = tmp_path / "dtd"
+    assert json.loads((folder / "dataset.json").read_text())["num_classes"] == 47
+    metrics = json.loads((folder / tl.run_name("feature", LR) / "metrics.json").read_text())
+    assert metrics["feature_cache"] == "per epoch" and metrics["train_images"] == 12
+    assert metrics["settings"]["dtype_policy"] == "mixed_bfloat16"
+    assert metrics["settings"]["milestones"] == [1, 2, 3]  # default_milestones(4)
+    rows = read_csv(folder / tl.run_name("feature", LR) / "history.csv")
+    assert [np.float32(r["lr"]) for r in rows] == [np.float32(multistep_lr(e, LR, [1, 2, 3])) for e in range(4)]
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_describe_only_writes_the_description(tmp_path):
+    with tfds.testing.mock_data(num_examples=6):
+        assert transfer.main(["--describe", "--dataset", "vgg-flowers", "--output", str(tmp_path)]) == 0
+    written = sorted(p.name for p in (tmp_path / "vgg-flowers").iterdir())
+    assert written == ["class_distribution.png", "dataset.json", "samples.png", "transfer.log"]
+
+
+def test_mixed_precision_computes_the_base_in_bfloat16_and_the_head_in_float32():
+    models = tl.build_models(5, "finetune", 0.01, SIZE, "none", dtype_policy_name="mixed_bfloat16")
+    assert models.base.dtype_policy.name == "mixed_bfloat16"
+    assert models.model.get_layer(tl.HEAD_NAME).dtype_policy.name == "float32"
+    assert all(v.dtype == "float32" for v in models.model.weights)
+    assert keras.config.dtype_policy().name == "float32"
+
+
+# --------------------------------------------------------------------------- user errors
+
+@pytest.fixture
+def colours(tmp_path):
+    return make_colour_folder(tmp_path / "colours", per_class=3)
+
+
+def one_error_line(capsys, argv) -> str:
+    assert run(transfer.main, argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1
+    return error
+
+
+def test_unknown_and_refused_data_sets(capsys, tmp_path):
+    assert "unknown data set 'imagenet'" in one_error_line(capsys, ["--dataset", "imagenet", "--output", str(tmp_path)])
+    assert "source domain" in one_error_line(capsys, ["--dataset", "imagenet12", "--output", str(tmp_path)])
+
+
+def test_empty_and_one_class_folders(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert "no class subfolders" in one_error_line(capsys, ["--data-dir", str(tmp_path / "empty"), "--output", str(tmp_path)])
+    make_colour_folder(tmp_path / "one")
+    for name in ("green", "blue"):
+        for image in (tmp_path / "one" / name).iterdir():
+            image.unlink()
+        (tmp_path / "one" / name).rmdir()
+    assert "one class only (red)" in one_error_line(capsys, ["--data-dir", str(tmp_path / "one"), "--output", str(tmp_path)])
+
+
+def test_milestones_outside_the_epochs(capsys, colours, tmp_path):
+    error = one_error_line(capsys, ["--data-dir", str(colours), "--epochs", "4", "--milestones", "2,4", "--output", str(tmp_path)])
+    assert "--milestones 4 is outside the epochs" in error
+
+
+def test_lr_must_be_positive(capsys, colours):
+    with pytest.raises(SystemExit) as exit_:
+        transfer.main(["--data-dir", str(colours), "--lr", "0.01,-1"])
+    assert exit_.value.code == 2
+    assert "argument --lr: '-1' must be a finite number > 0" in capsys.readouterr().err
+
+
+def test_image_size_below_32_is_refused(capsys, colours):
+    with pytest.raises(SystemExit):
+        transfer.main(["--data-dir", str(colours), "--image-size", "16"])
+    assert "must be >= 32" in capsys.readouterr().err
+
+
+def test_weights_files_that_are_missing_or_do_not_fit(capsys, colours, tmp_path):
+    common = ["--data-dir", str(colours), "--epochs", "1", "--image-size", str(SIZE), "--output", str(tmp_path)]
+    assert "does not exist" in one_error_line(capsys, common + ["--weights", str(tmp_path / "nope.h5")])
+    lenet = tmp_path / "lenet.weights.h5"
+    build_lenet5().save_weights(lenet)
+    error = one_error_line(capsys, common + ["--weights", str(lenet)])
+    assert f"weights file {lenet} does not fit ResNet50 without its top layers (ValueError" in error
+
+
+def test_imagenet_weights_offline(capsys, colours, tmp_path, monkeypatch):
+    from keras.src.utils import file_utils
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -2] Name or service not known")
+
+    monkeypatch.setattr(file_utils, "get_file", offline)
+    error = one_error_line(capsys, ["--data-dir", str(colours), "--epochs", "1", "--image-size", str(SIZE), "--output", str(tmp_path)])
+    assert "the ImageNet weights of ResNet50 could not be loaded or downloaded (Exception: URL fetch failure" in error
+    assert f"copy {tl.IMAGENET_NOTOP_FILE}" in error and "--weights PATH" in error
+
+
+def test_tfds_offline(capsys, tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'importlib_resources'")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    error = one_error_line(capsys, ["--dataset", "svhn", "--output", str(tmp_path)])
+    assert "TFDS could not load visual_domain_decathlon/svhn" in error and "--data-dir" in error

@@ -1,0 +1,308 @@
+"""Transfer-learning data: folders, TFDS (mocked), the resizing pipeline, preprocessing, description, summary.
+
+No ResNet50 here: these tests run in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_datasets as tfds  # noqa: E402
+
+from pyimagesearch import decathlon  # noqa: E402
+from pyimagesearch import transfer_learning as tl  # noqa: E402
+from pyimagesearch.cli import UserError  # noqa: E402
+from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
+from pyimagesearch.outputs import read_csv  # noqa: E402
+
+BGR_MEANS = np.array([103.939, 116.779, 123.68], np.float32)
+
+
+def caffe_reference(images_rgb: np.ndarray) -> np.ndarray:
+    """ResNet50 preprocessing written out: RGB -> BGR, minus the ImageNet means, in float32."""
+    return images_rgb.astype(np.float32)[..., ::-1] - BGR_MEANS
+
+
+def write_image(path: Path, image: np.ndarray) -> Path:
+    encode = tf.io.encode_png if path.suffix == ".png" else tf.io.encode_jpeg
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode(image).numpy())
+    return path
+
+
+def encoded_dataset(images: list[np.ndarray]):
+    data = [tf.io.encode_png(image).numpy() for image in images]
+    return tf.data.Dataset.from_tensor_slices((data, np.arange(len(images), dtype=np.int32)))
+
+
+def first_batch(dataset):
+    images, labels = next(iter(dataset))
+    return images.numpy(), labels.numpy()
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+def test_preprocess_leaves_float_input_unchanged_and_matches_caffe():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (2, 5, 6, 3)).astype(np.float32)
+    before = images.copy()
+    out = decathlon.preprocess(images)
+    np.testing.assert_array_equal(images, before)
+    np.testing.assert_array_equal(out, caffe_reference(before))
+
+
+def test_preprocess_does_not_wrap_uint8_arrays_or_tensors():
+    images = np.array([[[[0, 128, 255]]]], np.uint8)
+    expected = caffe_reference(images)  # [255 - 103.939, 128 - 116.779, 0 - 123.68]
+    np.testing.assert_array_equal(decathlon.preprocess(images), expected)
+    np.testing.assert_array_equal(np.asarray(decathlon.preprocess(tf.constant(images))), expected)
+    np.testing.assert_array_equal(images, [[[[0, 128, 255]]]])
+
+
+# --------------------------------------------------------------------------- pipeline geometry
+
+def test_resize_side_keeps_the_decathlon_ratio():
+    assert [decathlon.resize_side(s) for s in (32, 64, 224)] == [36, 72, 252]
+
+
+def test_pipeline_centre_crops_an_image_already_at_the_resize_side():
+    image = np.random.default_rng(1).integers(0, 256, (72, 100, 3), dtype=np.uint8)
+    images, labels = first_batch(decathlon.make_pipeline(encoded_dataset([image]), 64, 1))
+    # shorter side 72 = resize_side(64): no resize, centre crop at (72-64)//2 = 4 and (100-64)//2 = 18
+    np.testing.assert_array_equal(images[0], caffe_reference(image[4:68, 18:82]))
+    assert labels.tolist() == [0]
+
+
+def test_pipeline_resizes_the_shorter_side_of_small_and_tall_images():
+    small = np.full((18, 25, 3), (10, 20, 30), np.uint8)
+    tall = np.full((90, 40, 3), (200, 100, 50), np.uint8)
+    images, _ = first_batch(decathlon.make_pipeline(encoded_dataset([small, tall]), 32, 2))
+    assert images.shape == (2, 32, 32, 3)
+    # a uniform image stays uniform under any resize and crop
+    np.testing.assert_allclose(images[0], np.broadcast_to(caffe_reference(small[:1, :1])[0, 0], (32, 32, 3)), atol=1e-3)
+    np.testing.assert_allclose(images[1], np.broadcast_to(caffe_reference(tall[:1, :1])[0, 0], (32, 32, 3)), atol=1e-3)
+
+
+def _window_offsets(crop: np.ndarray, image: np.ndarray) -> list[tuple[int, int]]:
+    size = crop.shape[0]
+    return [(top, left) for top in range(image.shape[0] - size + 1) for left in range(image.shape[1] - size + 1)
+            if np.array_equal(crop, image[top:top + size, left:left + size])]
+
+
+def test_augmented_crops_are_windows_reproducible_per_seed_and_new_each_epoch():
+    image = np.random.default_rng(2).integers(0, 256, (36, 50, 3), dtype=np.uint8)  # 36 = resize_side(32)
+    reference = caffe_reference(image)
+    pipeline = decathlon.make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3)
+    epoch1, _ = first_batch(pipeline)
+    epoch2, _ = first_batch(pipeline)
+    again, _ = first_batch(decathlon.make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3))
+    np.testing.assert_array_equal(epoch1, again)
+    assert not np.array_equal(epoch1, epoch2)
+    flipped = 0
+    for crop in np.concatenate([epoch1, epoch2]):
+        plain = _window_offsets(crop, reference)
+        mirrored = _window_offsets(crop[:, ::-1], reference)
+        assert plain or mirrored
+        flipped += bool(mirrored) and not plain
+    assert 0 < flipped < 12
+
+
+def test_crop_augmentation_never_flips():
+    image = np.random.default_rng(4).integers(0, 256, (36, 50, 3), dtype=np.uint8)
+    crops, _ = first_batch(decathlon.make_pipeline(encoded_dataset([image] * 8), 32, 8, augment="crop", seed=0))
+    assert all(_window_offsets(crop, caffe_reference(image)) for crop in crops)
+
+
+# --------------------------------------------------------------------------- folders of class subfolders
+
+def make_folder(root: Path, counts: dict[str, int], seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    for name, count in counts.items():
+        for i in range(count):
+            h, w = rng.integers(20, 48, 2)
+            write_image(root / name / f"{i:02d}.{'png' if i % 2 else 'jpg'}", rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    return root
+
+
+def test_stratified_split_holds_out_a_rounded_fraction_and_keeps_one_training_image():
+    held = decathlon.stratified_split([1, 10, 3, 4], 0.5, seed=7)
+    assert [len(h) for h in held] == [0, 5, 2, 2]  # min(n - 1, round(n / 2)), round(1.5) == 2
+    assert all(set(h) <= set(range(n)) for h, n in zip(held, [1, 10, 3, 4]))
+    again = decathlon.stratified_split([1, 10, 3, 4], 0.5, seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip(held, again))
+
+
+def test_load_folder_lists_classes_and_splits_each_class(tmp_path):
+    root = make_folder(tmp_path / "pets", {"cat": 5, "dog": 4, "emu": 3})
+    (root / "cat" / "notes.txt").write_text("not an image")
+    (root / ".cache").mkdir()
+    image_set = decathlon.load_folder(root, val_fraction=0.25, seed=0)
+    assert image_set.name == "pets"
+    assert image_set.class_names == ["cat", "dog", "emu"]
+    # per class min(n - 1, round(n * 0.25)): 1, 1, 1
+    assert np.bincount(image_set.labels["validation"]).tolist() == [1, 1, 1]
+    assert np.bincount(image_set.labels["train"]).tolist() == [4, 3, 2]
+    streamed = [int(label) for _, label in image_set.encoded("train").as_numpy_iterator()]
+    assert streamed == image_set.labels["train"].tolist()
+
+
+def test_load_folder_with_a_validation_folder(tmp_path):
+    train = make_folder(tmp_path / "train", {"a": 3, "b": 3, "c": 2})
+    val = make_folder(tmp_path / "val", {"c": 2, "a": 1}, seed=1)
+    image_set = decathlon.load_folder(train, val_dir=val)
+    assert image_set.labels["validation"].tolist() == [0, 2, 2]
+    assert image_set.size("train") == 8
+    make_folder(tmp_path / "val", {"zebra": 1}, seed=2)
+    with pytest.raises(UserError, match="'zebra', which is not among the training classes"):
+        decathlon.load_folder(train, val_dir=val)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda root: None, "does not exist"),
+        (lambda root: root.write_text("x"), "is not a folder"),
+        (lambda root: root.mkdir(), "has no class subfolders"),
+        (lambda root: (root / "a").mkdir(parents=True), "holds no .jpg"),
+        (lambda root: make_folder(root, {"only": 3}), "one class only"),
+        (lambda root: (make_folder(root, {"a": 2, "b": 2}), (root / "b" / "bad.jpg").write_bytes(b"hello")),
+         "is not a JPEG image"),
+        (lambda root: (make_folder(root, {"a": 2, "b": 2}), (root / "a" / "empty.png").write_bytes(b"")), "is empty"),
+    ],
+    ids=["missing", "file", "empty", "class-without-images", "one-class", "corrupt", "empty-file"],
+)
+def test_bad_folders_are_user_errors(tmp_path, build, message):
+    root = tmp_path / "data"
+    build(root)
+    with pytest.raises(UserError, match=message):
+        decathlon.load_folder(root)
+
+
+def test_a_fraction_that_holds_out_nothing_is_a_user_error(tmp_path):
+    root = make_folder(tmp_path / "tiny", {"a": 2, "b": 2})
+    with pytest.raises(UserError, match="holds out no image"):
+        decathlon.load_folder(root, val_fraction=0.1)
+
+
+# --------------------------------------------------------------------------- TFDS
+
+def test_decathlon_names_are_checked():
+    with pytest.raises(UserError, match="imagenet12 is refused: imagenet12 is the source domain"):
+        decathlon.check_decathlon_name("imagenet12")
+    with pytest.raises(UserError, match="unknown data set 'flowers'"):
+        decathlon.check_decathlon_name("flowers")
+    for name in decathlon.DECATHLON:
+        decathlon.check_decathlon_name(name)
+
+
+def test_tfds_path_with_mock_data():
+    with tfds.testing.mock_data(num_examples=9):
+        image_set = decathlon.load_decathlon("gtsrb")
+        expected = {split: [int(label) for _, label in tfds.as_numpy(
+            tfds.load("visual_domain_decathlon/gtsrb", split=split, as_supervised=True, shuffle_files=False))]
+            for split in ("train", "validation")}
+        images, labels = first_batch(decathlon.make_pipeline(image_set.encoded("train"), 32, 9))
+    assert image_set.num_classes == 43
+    assert image_set.origin == "tfds visual_domain_decathlon/gtsrb"
+    assert {split: image_set.labels[split].tolist() for split in expected} == expected
+    assert images.shape == (9, 32, 32, 3) and images.dtype == np.float32
+    assert labels.tolist() == expected["train"]
+
+
+def test_tfds_failure_is_one_sentence_about_working_offline(monkeypatch):
+    def offline(*args, **kwargs):
+        raise ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(UserError) as error:
+        decathlon.load_decathlon("dtd")
+    text = str(error.value)
+    assert "ConnectionError: Name or service not known" in text and "--data-dir" in text and "\n" not in text
+
+
+# --------------------------------------------------------------------------- description
+
+def test_describe_labels_counts_images_per_class():
+    labels = {"train": np.array([0, 0, 0, 2, 2, 3], np.int32), "validation": np.array([1, 3], np.int32)}
+    description = decathlon.describe_labels(labels, ["a", "b", "c", "d"])
+    assert description["num_classes"] == 4
+    train = description["splits"]["train"]
+    assert train["images"] == 6 and train["counts"] == [3, 0, 2, 1]
+    assert train["images_per_class"] == {"min": 0, "median": 1.5, "max": 3}
+    assert train["classes_without_images"] == 1
+    assert description["splits"]["validation"]["images_per_class"] == {"min": 0, "median": 0.5, "max": 1}
+
+
+def test_sample_positions_take_two_images_of_the_two_largest_classes():
+    labels = np.array([2, 1, 1, 0, 2, 1, 2, 0])
+    # class 1 and class 2 have three images each (tie: lower label first)
+    assert decathlon.sample_positions(labels) == [1, 2, 0, 4]
+
+
+# --------------------------------------------------------------------------- schedule glue and summary
+
+def test_default_and_given_milestones():
+    assert tl.resolve_milestones(60) == [15, 30, 45]
+    assert tl.resolve_milestones(4) == [1, 2, 3]
+    assert tl.resolve_milestones(3) == [1, 2]  # default_milestones(3) == [1, 2, 2]
+    assert tl.resolve_milestones(2) == [1]  # default_milestones(2) == [0, 1, 2]
+    assert tl.resolve_milestones(1) == []
+    assert tl.resolve_milestones(10, [2, 7]) == [2, 7]
+    for bad, message in (([0], "outside the epochs"), ([10], "outside the epochs"), ([5, 3], "strictly increasing")):
+        with pytest.raises(UserError, match=message):
+            tl.resolve_milestones(10, bad)
+
+
+def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.SGD(0.3, momentum=0.9), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    lr, milestones, gamma, epochs = 0.3, [2, 5, 6], 0.5, 8
+    recorder = tl.EpochHistory(tmp_path / "history.csv", epochs, lambda text: None, "probe")
+    model.fit(x, y, batch_size=4, epochs=epochs, validation_data=(x, y), verbose=0,
+              callbacks=[tl.multistep_scheduler(lr, milestones, gamma), recorder])
+    rows = read_csv(tmp_path / "history.csv")
+    logged = [np.float32(row["lr"]) for row in rows]
+    assert logged == [np.float32(multistep_lr(e, lr, milestones, gamma)) for e in range(epochs)]
+    assert logged == [np.float32(v) for v in (0.3, 0.3, 0.15, 0.15, 0.15, 0.075, 0.0375, 0.0375)]
+
+
+def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0):
+    return {"mode": mode, "lr": lr, "final_val_accuracy": final, "best_val_accuracy": best or final, "best_epoch": 3,
+            "epochs": 4, "wall_seconds": wall, "seconds_per_epoch": per_epoch, "diverged": None}
+
+
+def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
+    runs = [fake_run("feature", 0.1, 0.60, wall=20.0, per_epoch=0.01), fake_run("feature", 0.01, 0.70, wall=25.0, per_epoch=0.01),
+            fake_run("finetune", 0.001, 0.825, 0.85, wall=500.0, per_epoch=100.0), fake_run("finetune", 0.01, 0.50, wall=400.0)]
+    text = tl.summary_markdown("dtd", runs)
+    assert "| finetune | 0.001 | 85.0% (3) | 82.5% | 4 | 500.0 |  |" in text
+    assert "- fine-tuning: lr 0.001, final 82.5%, best 85.0%" in text
+    assert "- feature extraction: lr 0.01, final 70.0%, best 70.0%" in text
+    assert "**Winner: finetune at lr 0.001** with 82.5% final validation accuracy." in text
+    assert "fine-tuning is ahead by 12.5 points" in text
+    assert "took 500.0 s against 25.0 s (20.0 times as long)" in text
+    assert "fine-tuning's from 50.0% to 82.5% over 2 LRs and feature extraction's from 60.0% to 70.0% over 2 LRs" in text
+    assert "so fine-tuning depends more on the learning rate" in text
+
+
+def test_summary_with_one_mode_and_a_tie():
+    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.5)]
+    text = tl.summary_markdown("x", runs)
+    assert "**Winner: feature at lr 0.1** with 50.0% final validation accuracy (tied with feature at lr 0.01)." in text
+    assert "Only feature extraction runs are finished; train with --mode finetune as well to compare the two." in text
+    assert math.isclose(tl.best_runs(runs)["feature"]["lr"], 0.1)
+
