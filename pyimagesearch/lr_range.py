@@ -90,8 +90,9 @@ def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0) -> LRS
        lr_max = first LR where it has fallen by 90% of ``drop``. If they
        coincide (a fall between two points), lr_min = lr_max / 4, Smith's rule
        of thumb.
-    4. If the minimum is the last point the loss was still falling at the end
-       of the range: ``still_decreasing`` is set, as lr_max may be too low.
+    4. If the minimum is the last point considered and the curve was not cut
+       by a NaN, the loss was still falling at the end of the range:
+       ``still_decreasing`` is set, as lr_max may be too low.
 
     ``lr_at_minimum`` and ``lr_steepest`` (steepest fall of loss against
     log LR, the pytorch-lr-finder rule) are reported for reference.
@@ -119,6 +120,6 @@ def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0) -> LRS
     i_max = int(np.argmax(y <= y[0] - DROP_END * drop))
     lr_max = float(x[i_max])
     lr_min = float(x[i_min]) if i_min < i_max else lr_max / 4
-    still = best == len(y) - 1
+    still = best == len(y) - 1 and end == len(losses)
     reason = "the loss was still falling at the end of the range; extend the end LR" if still else ""
     return LRSuggestion(lr_min, lr_max, lr_at_minimum, steepest, still, reason)

@@ -81,6 +81,12 @@ def test_best_point_last_is_flagged():
     assert s and s.still_decreasing and s.lr_at_minimum == lrs[-1] and "extend" in s.reason
 
 
+def test_minimum_just_before_divergence_is_not_still_decreasing():
+    lrs = grid_lrs(1e-6, 1e0, 7)
+    s = suggest_lr_range(lrs, [2.3, 2.3, 1.5, 0.6, 0.4, np.nan, np.nan])
+    assert s and not s.still_decreasing and s.lr_at_minimum == pytest.approx(1e-2)
+
+
 def test_sudden_drop_falls_back_to_a_quarter():
     lrs = grid_lrs(1e-6, 1e-1, 6)
     s = suggest_lr_range(lrs, [2.3, 2.3, 2.3, 0.5, 0.45, 0.6])
