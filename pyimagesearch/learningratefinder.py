@@ -105,7 +105,7 @@ class LearningRateFinder:
         progress = keras.utils.Progbar(len(lrs), stateful_metrics=["lr", "loss"]) if verbose else None
         try:
             for _ in range(epochs):
-                iterator = iter(dataset.take(steps))
+                iterator = iter(self.model.distribute_strategy.experimental_distribute_dataset(dataset.take(steps)))
                 for start in range(0, steps, batches_per_call):
                     chunk = lrs[len(self.lrs):len(self.lrs) + min(batches_per_call, steps - start)]
                     batch_losses = train_chunk(iterator, tf.constant(chunk, tf.float32)).numpy()
@@ -147,16 +147,22 @@ class LearningRateFinder:
                 "created with a float `learning_rate`, not a schedule."
             )
         if not optimizer.built:
-            optimizer.build(model.trainable_variables)
+            with model.distribute_strategy.scope():
+                optimizer.build(model.trainable_variables)
         return optimizer
 
     def _make_train_chunk(self, optimizer):
-        """A compiled function training one batch per LR in ``lrs``; returns each batch's loss."""
-        model = self.model
+        """A compiled function training one batch per LR in ``lrs``; returns each batch's loss.
 
-        def train_step(batch, lr):
+        Under a ``tf.distribute`` strategy (the model built in its scope) each
+        replica trains on its share of the batch; Keras scales each replica's
+        loss by 1 / replicas, so their sum is the loss of the whole batch.
+        """
+        model = self.model
+        strategy = model.distribute_strategy
+
+        def train_step(batch):
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)
-            optimizer.learning_rate.assign(lr)
             with tf.GradientTape() as tape:
                 y_pred = model(x, training=True)
                 loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
@@ -169,7 +175,9 @@ class LearningRateFinder:
         def train_chunk(iterator, lrs):
             losses = tf.TensorArray(tf.float32, size=tf.shape(lrs)[0])
             for i in tf.range(tf.shape(lrs)[0]):
-                losses = losses.write(i, train_step(next(iterator), lrs[i]))
+                optimizer.learning_rate.assign(lrs[i])
+                per_replica = strategy.run(train_step, args=(next(iterator),))
+                losses = losses.write(i, strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None))
             return losses.stack()
 
         return train_chunk

@@ -1,0 +1,122 @@
+"""Choosing the ``tf.distribute`` strategy for every script.
+
+``--strategy``:
+
+- ``auto`` (default): ``MirroredStrategy`` over all visible GPUs when there
+  are two or more, otherwise the default strategy (one GPU, or the CPU);
+- ``default``: TensorFlow's default strategy, one device;
+- ``mirrored``: ``MirroredStrategy`` over all visible GPUs (also one);
+- ``multiworker``: ``MultiWorkerMirroredStrategy``, one process per machine,
+  configured by the ``TF_CONFIG`` environment variable (checked here first).
+
+Batch sizes given on the command line are per replica: the global batch is
+``batch * replicas``. Learning rates are used as given (no scaling rule): a
+larger global batch may want a larger LR, which the LR range test run under
+the same strategy measures directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from .cli import UserError
+
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+
+
+def add_strategy_argument(parser) -> None:
+    parser.add_argument("--strategy", choices=STRATEGIES, default="auto",
+                        help="tf.distribute strategy: auto = mirrored over 2+ GPUs, else one device; "
+                             "multiworker reads TF_CONFIG (see README); --batch is per replica")
+
+
+@dataclass(frozen=True)
+class Worker:
+    """This process's place in a multi-worker cluster."""
+
+    task_type: str
+    index: int
+    count: int
+
+    @property
+    def is_chief(self) -> bool:
+        """Worker 0 writes the results (TensorFlow's convention when there is no 'chief' task)."""
+        return self.task_type == "chief" or (self.task_type == "worker" and self.index == 0)
+
+
+def parse_tf_config(text: str | None) -> Worker:
+    """Check ``TF_CONFIG`` and say where this process stands; ``UserError`` when malformed.
+
+    Expected form::
+
+        {"cluster": {"worker": ["host1:port", "host2:port"]},
+         "task": {"type": "worker", "index": 0}}
+    """
+    if not text:
+        raise UserError("--strategy multiworker needs the TF_CONFIG environment variable (see README)")
+    try:
+        config = json.loads(text)
+    except ValueError as error:
+        raise UserError(f"TF_CONFIG is not valid JSON ({error})") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not isinstance(cluster.get("worker", cluster.get("chief")), list):
+        raise UserError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
+    if not isinstance(task, dict) or "type" not in task or "index" not in task:
+        raise UserError('TF_CONFIG needs "task": {"type": "worker", "index": N}')
+    task_type, index = task["type"], task["index"]
+    if task_type not in cluster or not isinstance(cluster[task_type], list):
+        raise UserError(f'TF_CONFIG task type "{task_type}" is not in its cluster ({", ".join(cluster)})')
+    if not isinstance(index, int) or not 0 <= index < len(cluster[task_type]):
+        raise UserError(f"TF_CONFIG task index {index} is out of range: cluster.{task_type} lists "
+                        f"{len(cluster[task_type])} address(es), so the index must be 0-{len(cluster[task_type]) - 1}")
+    for role, addresses in cluster.items():
+        for address in addresses:
+            host, _, port = str(address).rpartition(":")
+            if not host or not port.isdigit():
+                raise UserError(f'TF_CONFIG cluster.{role} address "{address}" is not host:port')
+    count = sum(len(addresses) for role, addresses in cluster.items() if role in ("chief", "worker"))
+    return Worker(task_type, index, count)
+
+
+def make_strategy(name: str = "auto"):
+    """Build the strategy ``name`` (see the module docstring); returns ``(strategy, worker or None)``.
+
+    Must be called before the program creates other TensorFlow objects, and
+    before the model, the optimizer and the schedules, which are then created
+    inside ``strategy.scope()``.
+    """
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ValueError(f"Argument `name` must be one of {STRATEGIES}. Received: name={name!r}")
+    if name == "multiworker":
+        worker = parse_tf_config(os.environ.get("TF_CONFIG"))
+        return tf.distribute.MultiWorkerMirroredStrategy(), worker
+    gpus = [device.name for device in tf.config.list_logical_devices("GPU")]
+    if name == "mirrored":
+        devices = gpus or [device.name for device in tf.config.list_logical_devices("CPU")]
+        if len(devices) < 1 or (not gpus and len(devices) < 2):
+            raise UserError("--strategy mirrored needs at least one GPU and TensorFlow sees none; "
+                            "use --strategy auto to train on the CPU")
+        return tf.distribute.MirroredStrategy(devices), None
+    if name == "auto" and len(gpus) >= 2:
+        return tf.distribute.MirroredStrategy(gpus), None
+    return tf.distribute.get_strategy(), None
+
+
+def describe(strategy, per_replica_batch: int, worker: Worker | None = None) -> dict:
+    """What a run records about its distribution: strategy, replicas, batches."""
+    replicas = strategy.num_replicas_in_sync
+    info = {
+        "strategy": type(strategy).__name__,
+        "replicas": replicas,
+        "per_replica_batch": per_replica_batch,
+        "global_batch": per_replica_batch * replicas,
+        "lr_scaling": "none (learning rates are used as given)",
+    }
+    if worker is not None:
+        info.update(worker=worker.index, task_type=worker.task_type, workers=worker.count)
+    return info
