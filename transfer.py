@@ -53,12 +53,14 @@ def image_size(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", metavar="NAME", help=f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)}; with --data-dir, "
-                                        "the name of the output folder (default: the folder's name)")
-    data.add_argument("--data-dir", metavar="DIR", help="a folder with one subfolder of images (.jpg, .png, .bmp, .gif) per class, "
-                                         "instead of TFDS")
-    data.add_argument("--val-dir", metavar="DIR", help="with --data-dir: a folder of validation images with the same class subfolders "
-                                        "(default: a seeded split of --val-fraction of each class)")
+    data.add_argument("--dataset", metavar="NAME",
+                      help=f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)}; with --data-dir, "
+                           "the name of the output folder (default: the folder's name)")
+    data.add_argument("--data-dir", metavar="DIR",
+                      help="a folder with one subfolder of images (.jpg, .png, .bmp, .gif) per class, instead of TFDS")
+    data.add_argument("--val-dir", metavar="DIR",
+                      help="with --data-dir: a folder of validation images with the same class subfolders "
+                           "(default: a seeded split of --val-fraction of each class)")
     data.add_argument("--val-fraction", type=fraction, default=0.2,
                       help="with --data-dir and no --val-dir: fraction of each class held out for validation")
     data.add_argument("--image-size", type=image_size, default=64,
@@ -116,12 +118,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def dataset_name(args) -> str:
-    """The output folder's name: --dataset, or the --data-dir folder's name."""
+    """The output folder's name: --dataset, or the --data-dir folder's name.
+
+    Without --data-dir the name must be a Decathlon target, except for
+    --summary, which reads any data set's folder.
+    """
     from pyimagesearch import decathlon
 
-    if args.data_dir is None:
+    if args.data_dir is None and not args.summary:
         decathlon.check_decathlon_name(args.dataset)
-        return args.dataset
     name = args.dataset or Path(args.data_dir).expanduser().resolve().name
     if not name or Path(name).name != name or name in (".", ".."):
         raise UserError(f"--dataset {name!r} cannot name an output folder; pass a plain name such as flowers")
@@ -139,10 +144,10 @@ def main(argv=None) -> int:
     from pyimagesearch.outputs import prepare_dir
 
     name = dataset_name(args)
-    folder = prepare_dir(Path(args.output) / name)
     if args.summary:
-        print(tl.write_summary(folder, name))
+        print(tl.write_summary(Path(args.output) / name, name))
         return 0
+    folder = prepare_dir(Path(args.output) / name)
 
     milestones = tl.resolve_milestones(args.epochs, args.milestones)
     weights = tl.check_weights(args.weights)

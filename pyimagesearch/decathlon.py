@@ -100,6 +100,12 @@ def check_decathlon_name(name: str) -> None:
         )
 
 
+def error_reason(error: Exception) -> str:
+    """``Type: first line of the message`` (at most 160 characters), for one-sentence errors."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0][:160]}" if text else type(error).__name__
+
+
 def _tfds_load(name: str, split: str, **kwargs):
     import tensorflow_datasets as tfds
 
@@ -107,10 +113,9 @@ def _tfds_load(name: str, split: str, **kwargs):
     try:
         return tfds.load(builder, split=split, as_supervised=True, shuffle_files=False, **kwargs)
     except Exception as error:  # a failed download surfaces as many exception types (URL, import, archive)
-        reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else ""
         folder = os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
         raise UserError(
-            f"TFDS could not load {builder} ({type(error).__name__}: {reason}): it is not prepared in {folder} "
+            f"TFDS could not load {builder} ({error_reason(error)}): it is not prepared in {folder} "
             "and could not be downloaded; without internet, pass --data-dir with a folder of class subfolders, "
             "or run `tfds build visual_domain_decathlon/" + name + "` on a connected machine and copy its "
             "folder here (set TFDS_DATA_DIR if it is not ~/tensorflow_datasets)"
@@ -137,7 +142,8 @@ def load_decathlon(name: str) -> ImageSet:
         streams[split], info = _tfds_load(name, split, decoders={"image": tfds.decode.SkipDecoding()}, with_info=True)
         labels[split] = _labels_of(streams[split])
     class_names = list(info.features["label"].names)
-    image_set = ImageSet(name, f"tfds {TFDS_BUILDER}/{name}", class_names, labels, lambda split: _with_int32_labels(streams[split]))
+    image_set = ImageSet(name, f"tfds {TFDS_BUILDER}/{name}", class_names, labels,
+                         lambda split: _with_int32_labels(streams[split]))
     _check_labels(image_set)
     return image_set
 
@@ -197,16 +203,22 @@ def list_class_folder(folder: str | os.PathLike) -> dict[str, list[Path]]:
     except OSError as error:
         raise UserError(f"cannot read data folder {error.filename or root}: {error.strerror or error}") from None
     if not classes:
-        raise UserError(f"data folder {root} has no class subfolders; put each class's images in a subfolder named after the class")
+        raise UserError(
+            f"data folder {root} has no class subfolders; put each class's images in a subfolder named after the class"
+        )
     for name, paths in classes.items():
         if not paths:
-            raise UserError(f"class folder {root / name} holds no .jpg, .jpeg, .png, .bmp or .gif images; add some or remove the folder")
+            raise UserError(
+                f"class folder {root / name} holds no .jpg, .jpeg, .png, .bmp or .gif images; add some or remove the folder"
+            )
         for path in paths:
             reason = _image_type_error(path)
             if reason:
                 raise UserError(f"image {path} {reason}; remove or replace it")
     if len(classes) < 2:
-        raise UserError(f"data folder {root} has one class only ({next(iter(classes))}); a classifier needs at least two class subfolders")
+        raise UserError(
+            f"data folder {root} has one class only ({next(iter(classes))}); a classifier needs at least two class subfolders"
+        )
     return classes
 
 
@@ -240,7 +252,9 @@ def load_folder(data_dir, val_dir=None, val_fraction: float = 0.2, seed: int = 4
         val_classes = list_class_folder(val_dir)
         unknown = [c for c in val_classes if c not in train_classes]
         if unknown:
-            raise UserError(f"validation folder {val_dir} has class {unknown[0]!r}, which is not among the training classes of {data_dir}")
+            raise UserError(
+                f"validation folder {val_dir} has class {unknown[0]!r}, which is not among the training classes of {data_dir}"
+            )
         for split, classes in (("train", train_classes), ("validation", val_classes)):
             for class_name, paths in classes.items():
                 files[split] += paths

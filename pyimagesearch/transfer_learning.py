@@ -60,11 +60,6 @@ def run_name(mode: str, lr: float) -> str:
     return f"{mode}_lr{lr:g}"
 
 
-def _reason(error: Exception) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0][:160]}" if text else type(error).__name__
-
-
 # --------------------------------------------------------------------------- settings
 
 def resolve_milestones(epochs: int, milestones: Sequence[int] | None = None) -> list[int]:
@@ -162,13 +157,13 @@ def load_base(image_size: int, weights: str = "imagenet"):
         if weights == "imagenet":
             cache = Path(os.environ.get("KERAS_HOME", "~/.keras")) / "models"
             raise UserError(
-                f"the ImageNet weights of ResNet50 could not be loaded or downloaded ({_reason(error)}); without "
+                f"the ImageNet weights of ResNet50 could not be loaded or downloaded ({decathlon.error_reason(error)}); without "
                 f"internet, copy {IMAGENET_NOTOP_FILE} (md5 {IMAGENET_NOTOP_MD5}) into {cache} or pass "
                 "--weights PATH to it (or --weights none for random weights)"
             ) from None
         if source is not None:
             raise UserError(
-                f"weights file {weights} does not fit ResNet50 without its top layers ({_reason(error)}); pass "
+                f"weights file {weights} does not fit ResNet50 without its top layers ({decathlon.error_reason(error)}); pass "
                 f"{IMAGENET_NOTOP_FILE} or a .weights.h5 file saved from "
                 "keras.applications.ResNet50(include_top=False)"
             ) from None
@@ -190,10 +185,12 @@ class Models(NamedTuple):
 
 def build_models(num_classes: int, mode: str, lr: float, image_size: int, weights: str = "imagenet",
                  dtype_policy_name: str = "float32", base=None) -> Models:
-    """Create the models and their SGD optimizer and compile: all model creation in one place.
+    """Create the models and their SGD optimizer and compile them.
 
-    ``base`` reuses a (frozen) base across the runs of a feature-extraction
-    sweep, so every run's head sees the very features that were cached. The
+    The only function that creates models or optimizers, so that a
+    ``tf.distribute`` strategy scope can wrap it. ``base`` reuses a (frozen)
+    base across the runs of a feature-extraction sweep, so every run's head
+    sees the very features that were cached. The
     head starts at zero, as in Big Transfer (Kolesnikov et al. 2020, section
     3.3): its first predictions are uniform, so the first loss is ln(number of
     classes) whatever the scale of the features, the reference of the
@@ -234,14 +231,16 @@ def feature_batches(features: np.ndarray, labels: np.ndarray, batch_size: int, s
 class FeatureExtractor:
     """A frozen base and the pooled features it gives for the two splits of a data set.
 
-    Validation images are never augmented, so their features are computed once.
-    Training features are computed once when ``augment`` is "none" and anew at
-    every ``training()`` call otherwise (the pipeline draws new crops each time
-    it is iterated). ``seconds`` adds up the time the base spent.
+    ``base`` is set by the first feature-extraction run, which builds it, and
+    shared by the later ones. Validation images are never augmented, so their
+    features are computed once. Training features are computed once when
+    ``augment`` is "none" and anew at every ``training()`` call otherwise (the
+    pipeline draws new crops each time it is iterated). ``seconds`` adds up
+    the time the base spent.
     """
 
-    def __init__(self, base, image_set, image_size: int, batch_size: int, augment: str, seed: int, progress: bool = False):
-        self.base = base
+    def __init__(self, image_set, image_size: int, batch_size: int, augment: str, seed: int, progress: bool = False):
+        self.base = None
         self.image_set = image_set
         self.cached = augment == "none"
         self.progress = progress
@@ -369,6 +368,8 @@ def train_run(image_set, mode: str, lr: float, settings: Settings, run_dir: Path
     set_seed(settings.seed)
     models = build_models(image_set.num_classes, mode, lr, settings.image_size, settings.weights, settings.dtype_policy,
                           base=None if extractor is None else extractor.base)
+    if extractor is not None and extractor.base is None:
+        extractor.base = models.base
     steps_per_epoch = math.ceil(image_set.size("train") / settings.batch_size)
     recorder = EpochHistory(run_dir / "history.csv", settings.epochs, say, label)
     guard = DivergenceGuard(reference_loss=math.log(image_set.num_classes))
@@ -450,16 +451,14 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float], settings: Setti
     for mode, lr, run_dir in runs:
         if kept.get(run_dir.name):
             metrics = kept[run_dir.name]
-            say(f"{run_dir.name} finished earlier (final val_accuracy {metrics['final_val_accuracy']:.4f}); kept, --overwrite runs it again")
+            say(f"{run_dir.name} finished earlier (final val accuracy {_pct(metrics['final_val_accuracy'])}); "
+                "kept, --overwrite runs it again")
             results.append(metrics)
             continue
         prepare_dir(run_dir)
         write_config(run_dir, {**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()})
         if mode == "feature" and extractor is None:
-            set_seed(settings.seed)
-            with dtype_policy(settings.dtype_policy):
-                base = load_base(settings.image_size, settings.weights)
-            extractor = FeatureExtractor(base, image_set, settings.image_size, settings.batch_size, settings.augment,
+            extractor = FeatureExtractor(image_set, settings.image_size, settings.batch_size, settings.augment,
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
@@ -486,7 +485,8 @@ def write_description(image_set, folder: Path, say: Callable[[str], None]) -> di
     parts = []
     for split, info in description["splits"].items():
         per_class = info["images_per_class"]
-        parts.append(f"{split} {info['images']:,} images ({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
+        parts.append(f"{split} {info['images']:,} images "
+                     f"({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
     say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts))
     return description
 
@@ -584,7 +584,8 @@ def summary_markdown(dataset: str, runs: Sequence[dict]) -> str:
     for mode in MODES:
         if mode in best:
             m = best[mode]
-            lines.append(f"- {MODE_NAMES[mode]}: lr {m['lr']:g}, final {_pct(m['final_val_accuracy'])}, best {_pct(m['best_val_accuracy'])}")
+            lines.append(f"- {MODE_NAMES[mode]}: lr {m['lr']:g}, final {_pct(m['final_val_accuracy'])}, "
+                         f"best {_pct(m['best_val_accuracy'])}")
     winner = max(best.values(), key=_score)
     tied = [m for m in runs if m is not winner and _score(m) == _score(winner)]
     tie = " (tied with " + ", ".join(f"{m['mode']} at lr {m['lr']:g}" for m in tied) + ")" if tied else ""
@@ -607,7 +608,7 @@ def write_summary(folder: Path, dataset: str) -> str:
     if not runs:
         raise UserError(f"no finished run in {folder}; train first, e.g. python transfer.py --dataset {dataset}")
     text = summary_markdown(dataset, runs)
-    write_text(Path(folder) / "summary.md", text)
+    write_text(prepare_dir(folder) / "summary.md", text)
     return text
 
 

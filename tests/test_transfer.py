@@ -158,7 +158,10 @@ def test_a_sweep_keeps_finished_runs_and_refuses_other_settings(sweep, capsys):
     assert len(read_csv(sweep.folder / "feature_lr3e-05" / "history.csv")) == 3
     summary = (sweep.folder / "summary.md").read_text()
     assert summary.count("| feature |") == 2 and summary.count("| finetune |") == 1
+    (sweep.folder / "summary.md").unlink()
     capsys.readouterr()
+    assert transfer.main(["--summary", "--dataset", "colours", "--output", str(sweep.out)]) == 0
+    assert capsys.readouterr().out == summary + "\n" == (sweep.folder / "summary.md").read_text() + "\n"
     argv[argv.index("--epochs") + 1] = "4"
     assert run(transfer.main, argv) == 2
     error = capsys.readouterr().err
@@ -215,6 +218,8 @@ def one_error_line(capsys, argv) -> str:
 def test_unknown_and_refused_data_sets(capsys, tmp_path):
     assert "unknown data set 'imagenet'" in one_error_line(capsys, ["--dataset", "imagenet", "--output", str(tmp_path)])
     assert "source domain" in one_error_line(capsys, ["--dataset", "imagenet12", "--output", str(tmp_path)])
+    error = one_error_line(capsys, ["--summary", "--dataset", "dtd", "--output", str(tmp_path)])
+    assert f"no finished run in {tmp_path / 'dtd'}" in error and not (tmp_path / "dtd").exists()
 
 
 def test_empty_and_one_class_folders(capsys, tmp_path):
