@@ -74,8 +74,8 @@ def sweep(tmp_path_factory):
 
 
 def load_trained(sweep, mode: str):
-    """Models rebuilt from the initial weights file with a run's trained weights loaded."""
-    models = tl.build_models(3, mode, LR, SIZE, str(sweep.init))
+    """A run's trained weights loaded into freshly built models (random base, zero head)."""
+    models = tl.build_models(3, mode, LR, SIZE, "none")
     assert not any(w.any() for w in models.model.get_layer(tl.HEAD_NAME).get_weights())  # the head starts at zero
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")  # not needed here
@@ -103,8 +103,11 @@ def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
         assert metrics["feature_cache"] == (None if mode == "finetune" else "once")
         config = json.loads((run_dir / "config.json").read_text())
         assert (config["mode"], config["lr"], config["resolved"]["milestones"]) == (mode, LR, [1, 2])
+    finals = {mode: json.loads((sweep.folder / tl.run_name(mode, LR) / "metrics.json").read_text())["final_val_accuracy"]
+              for mode in ("finetune", "feature")}
     summary = (sweep.folder / "summary.md").read_text()
-    assert "**Winner: " in summary and "| finetune | 1e-05 |" in summary and "| feature | 1e-05 |" in summary
+    assert f"**Winner: {max(finals, key=finals.get)} at lr 1e-05**" in summary and finals["finetune"] != finals["feature"]
+    assert "| finetune | 1e-05 |" in summary and "| feature | 1e-05 |" in summary
 
 
 def test_the_lr_of_every_epoch_follows_the_milestones(sweep):
@@ -132,8 +135,11 @@ def test_finetune_mode_changes_the_base(sweep):
     models = load_trained(sweep, "finetune")
     init = keras.applications.ResNet50(include_top=False, weights=str(sweep.init), input_shape=(SIZE, SIZE, 3), pooling="avg")
     changed = {v.path.split("/")[-1]: 0 for v in init.weights}
-    for variable, after, before in zip(init.weights, base_weights(models.base), base_weights(init)):
-        changed[variable.path.split("/")[-1]] += not np.array_equal(after, before)
+    for variable, after, before in zip(init.weights, base_weights(models.base), base_weights(init), strict=True):
+        kind = variable.path.split("/")[-1]
+        changed[kind] += not np.array_equal(after, before)
+        if kind == "kernel":  # trained from the initial weights with LR <= 1e-5, not replaced by others
+            assert np.linalg.norm(after - before) < 1e-3 * np.linalg.norm(before)
     assert changed["kernel"] == 53 and changed["moving_mean"] == 53 and changed["moving_variance"] == 53
     assert models.model.get_layer(tl.HEAD_NAME).get_weights()[0].any()
 
