@@ -149,8 +149,9 @@ def main(argv=None) -> int:
         return 0
     folder = prepare_dir(Path(args.output) / name)
 
-    milestones = tl.resolve_milestones(args.epochs, args.milestones)
-    weights = tl.check_weights(args.weights)
+    if not args.describe:  # checked before the data set is read, which can take a while
+        milestones = tl.resolve_milestones(args.epochs, args.milestones)
+        weights = tl.check_weights(args.weights)
     if args.data_dir is None:
         image_set = decathlon.load_decathlon(name)
     else:
