@@ -104,8 +104,10 @@ def default_milestones(epochs: int, drops: int = 3) -> list[int]:
     """Epochs at which a multi-step schedule drops: ``drops`` evenly spaced ones.
 
     With 3 drops these are 1/4, 1/2 and 3/4 of ``epochs`` (60 -> 15, 30, 45).
+    Drops that would fall on the first epoch, after the last, or on the same
+    epoch as another are left out, so short runs get fewer (4 -> 1, 2, 3; 2 -> 1).
     """
-    return [round(epochs * k / (drops + 1)) for k in range(1, drops + 1)]
+    return sorted({m for k in range(1, drops + 1) if 1 <= (m := round(epochs * k / (drops + 1))) < epochs})
 
 
 def multistep_lr(epoch: int, base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
