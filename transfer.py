@@ -8,8 +8,8 @@ interrupted sweep resumes where it stopped.
 
 examples:
   python transfer.py --describe --dataset vgg-flowers
-  python transfer.py --dataset vgg-flowers --mode finetune --lr 0.01,0.001,0.0001
-  python transfer.py --dataset vgg-flowers --mode feature --lr 0.1,0.01,0.001
+  python transfer.py --mode finetune --lr 0.01
+  python transfer.py --dataset vgg-flowers --mode both      # the task's 3 + 4 learning rates
   python transfer.py --summary --dataset vgg-flowers
   python transfer.py --data-dir ~/photos --val-fraction 0.2 --mode both --weights resnet50_notop.h5
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
+DEFAULT_DATASET = "vgg-flowers"  # the smallest target: 1,020 training images, a 60-epoch fine-tuning run fits in an hour on a CPU
 MIN_IMAGE_SIZE = 32  # ResNet50 without its top needs at least 32x32 inputs
 
 
@@ -54,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", metavar="NAME",
-                      help=f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)}; with --data-dir, "
-                           "the name of the output folder (default: the folder's name)")
+                      help=f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)} (default: "
+                           f"{DEFAULT_DATASET}); with --data-dir, the name of the output folder (default: the folder's name)")
     data.add_argument("--data-dir", metavar="DIR",
                       help="a folder with one subfolder of images (.jpg, .png, .bmp, .gif) per class, instead of TFDS")
     data.add_argument("--val-dir", metavar="DIR",
@@ -83,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "inference mode) and only the new Dense layer trains, on the base's pooled features, which "
                             "are computed once and cached for all epochs and LRs without --augment, or once per "
                             "epoch with it; both: finetune runs, then feature runs")
-    train.add_argument("--lr", type=lr_list, default="0.001", metavar="LR[,LR...]",
-                       help="learning rate, or a comma-separated list: one run per value")
+    train.add_argument("--lr", type=lr_list, metavar="LR[,LR...]",
+                       help="learning rate, or a comma-separated list: one run per value (default: the task's "
+                            "lists, finetune 0.1,0.01,0.001 and feature 1,0.1,0.01,0.001)")
     train.add_argument("--epochs", type=positive_int, default=60, help="epochs per run")
     train.add_argument("--milestones", type=int_list, metavar="E[,E...]",
                        help="epochs after which the LR is multiplied by --gamma, each in 1..epochs-1 (default: 1/4, "
@@ -111,7 +113,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir is None and args.dataset is None:
-        parser.error("pass --dataset NAME (a Visual Decathlon target) or --data-dir DIR")
+        args.dataset = DEFAULT_DATASET
     if args.val_dir is not None and args.data_dir is None:
         parser.error("--val-dir goes with --data-dir")
     return args
@@ -168,7 +170,8 @@ def main(argv=None) -> int:
     )
     modes = tl.MODES if args.mode == "both" else (args.mode,)
     say(f"milestones {milestones}, gamma {args.gamma:g}, dtype policy {settings.dtype_policy}, weights {weights}")
-    tl.sweep(image_set, modes, args.lr, settings, folder, say, vars(args), overwrite=args.overwrite,
+    lrs = args.lr or {mode: tl.TASK_LRS[mode] for mode in modes}
+    tl.sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
              save_weights=args.save_weights, progress=sys.stdout.isatty())
     tl.write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")

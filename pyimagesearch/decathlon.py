@@ -22,6 +22,7 @@ default size the resize leaves them as they are and the crop keeps the central
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -106,20 +107,42 @@ def error_reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0][:160]}" if text else type(error).__name__
 
 
+DOWNLOAD_HOST = ("www.robots.ox.ac.uk", 80)
+
+
+def _reachable(address: tuple[str, int], timeout: float = 5.0) -> str:
+    """"" if a TCP connection to ``address`` opens, else the reason it does not."""
+    try:
+        socket.create_connection(address, timeout=timeout).close()
+    except OSError as error:
+        return error_reason(error)
+    return ""
+
+
 def _tfds_load(name: str, split: str, **kwargs):
+    """``tfds.load`` of a prepared data set, downloading it only when its server answers.
+
+    TFDS retries a failed download for minutes; checking the server first
+    lets an offline user hear at once what to do.
+    """
     import tensorflow_datasets as tfds
 
     builder = f"{TFDS_BUILDER}/{name}"
+    folder = os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
+    offline_hint = (f"without internet, pass --data-dir with a folder of class subfolders, or run `tfds build {builder}` "
+                    f"on a connected machine and copy its folder here (set TFDS_DATA_DIR if it is not ~/tensorflow_datasets)")
+    try:
+        return tfds.load(builder, split=split, as_supervised=True, shuffle_files=False, download=False, **kwargs)
+    except Exception:  # not prepared yet (TFDS raises AssertionError or DatasetNotFoundError)
+        pass
+    unreachable = _reachable(DOWNLOAD_HOST)
+    if unreachable:
+        raise UserError(f"{builder} is not prepared in {folder} and its download server {DOWNLOAD_HOST[0]} "
+                        f"cannot be reached ({unreachable}); {offline_hint}")
     try:
         return tfds.load(builder, split=split, as_supervised=True, shuffle_files=False, **kwargs)
     except Exception as error:  # a failed download surfaces as many exception types (URL, import, archive)
-        folder = os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")
-        raise UserError(
-            f"TFDS could not load {builder} ({error_reason(error)}): it is not prepared in {folder} "
-            "and could not be downloaded; without internet, pass --data-dir with a folder of class subfolders, "
-            "or run `tfds build visual_domain_decathlon/" + name + "` on a connected machine and copy its "
-            "folder here (set TFDS_DATA_DIR if it is not ~/tensorflow_datasets)"
-        ) from None
+        raise UserError(f"TFDS could not download and prepare {builder} ({error_reason(error)}); {offline_hint}") from None
 
 
 def _labels_of(dataset) -> np.ndarray:

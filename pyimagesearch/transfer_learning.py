@@ -36,7 +36,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import keras
 import numpy as np
@@ -48,6 +48,8 @@ from .outputs import prepare_dir, read_csv, read_json, save_figure, write_config
 from .training import DivergenceGuard, compile_classifier
 
 MODES = ("finetune", "feature")
+# The learning rates the task compares: all layers fine-tuned, and only the new last layer trained.
+TASK_LRS = {"finetune": (0.1, 0.01, 0.001), "feature": (1.0, 0.1, 0.01, 0.001)}
 MOMENTUM = 0.9
 HEAD_NAME = "classifier"
 IMAGENET_NOTOP_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -436,16 +438,20 @@ def finished_run(run_dir: Path, settings: Settings) -> dict | None:
     return metrics
 
 
-def sweep(image_set, modes: Sequence[str], lrs: Sequence[float], settings: Settings, folder: Path,
+def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]], settings: Settings,
+          folder: Path,
           say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
           progress: bool = False) -> list[dict]:
     """Train every (mode, LR) run not yet finished; return the metrics of all of them.
+
+    ``lrs`` is one list for every mode, or a list per mode.
 
     Finished runs are checked first (``finished_run``), so a mismatch stops
     the sweep before any training. Feature-extraction runs share one frozen
     base and its cached features.
     """
-    runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs]
+    lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
+    runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs_of[mode]]
     kept = {} if overwrite else {run_dir.name: finished_run(run_dir, settings) for _, _, run_dir in runs}
     results, extractor = [], None
     for mode, lr, run_dir in runs:

@@ -277,10 +277,28 @@ def test_imagenet_weights_offline(capsys, colours, tmp_path, monkeypatch):
     assert f"copy {tl.IMAGENET_NOTOP_FILE}" in error and "--weights PATH" in error
 
 
-def test_tfds_offline(capsys, tmp_path, monkeypatch):
-    def offline(*args, **kwargs):
-        raise ModuleNotFoundError("No module named 'importlib_resources'")
+def test_tfds_offline_fails_fast(capsys, tmp_path, monkeypatch):
+    calls = []
 
-    monkeypatch.setattr(tfds, "load", offline)
+    def not_prepared(*args, **kwargs):
+        calls.append(kwargs.get("download"))
+        raise AssertionError("Dataset visual_domain_decathlon/svhn: could not find data in ~/tensorflow_datasets")
+
+    monkeypatch.setattr(tfds, "load", not_prepared)
+    monkeypatch.setattr(decathlon, "DOWNLOAD_HOST", ("host.invalid", 80))
     error = one_error_line(capsys, ["--dataset", "svhn", "--output", str(tmp_path)])
-    assert "TFDS could not load visual_domain_decathlon/svhn" in error and "--data-dir" in error
+    assert calls == [False]
+    assert "visual_domain_decathlon/svhn is not prepared" in error and "host.invalid cannot be reached" in error
+    assert "--data-dir" in error and "tfds build visual_domain_decathlon/svhn" in error
+
+
+def test_tfds_download_failure(capsys, tmp_path, monkeypatch):
+    def broken(*args, download=True, **kwargs):
+        if not download:
+            raise AssertionError("not prepared")
+        raise ConnectionError("Max retries exceeded")
+
+    monkeypatch.setattr(tfds, "load", broken)
+    monkeypatch.setattr(decathlon, "_reachable", lambda address: "")
+    error = one_error_line(capsys, ["--dataset", "svhn", "--output", str(tmp_path)])
+    assert "could not download and prepare visual_domain_decathlon/svhn (ConnectionError: Max retries" in error

@@ -223,6 +223,7 @@ def test_tfds_failure_is_one_sentence_about_working_offline(monkeypatch):
         raise ConnectionError("Name or service not known")
 
     monkeypatch.setattr(tfds, "load", offline)
+    monkeypatch.setattr(decathlon, "_reachable", lambda address: "")
     with pytest.raises(UserError) as error:
         decathlon.load_decathlon("dtd")
     text = str(error.value)
@@ -304,3 +305,22 @@ def test_summary_with_one_mode_and_a_tie():
     assert "Only feature extraction runs are finished; train with --mode finetune as well to compare the two." in text
     assert math.isclose(tl.best_runs(runs)["feature"]["lr"], 0.1)
 
+
+
+def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
+    import transfer
+    from pyimagesearch import transfer_learning as tl
+
+    args = transfer.parse_args(["--mode", "both"])
+    assert args.dataset == "vgg-flowers" and args.lr is None
+    calls = []
+    monkeypatch.setattr(tl, "FeatureExtractor", lambda *a, **k: "extractor")
+    monkeypatch.setattr(tl, "train_run", lambda image_set, mode, lr, *a, **k: calls.append((mode, lr)) or {})
+    monkeypatch.setattr(tl, "write_config", lambda *a, **k: None)
+    image_set = type("ImageSet", (), {"size": lambda self, split: 10})()
+    settings = tl.Settings(data="d", epochs=1, milestones=(), gamma=0.1, batch_size=8, image_size=32, augment="none",
+                           weights="none", dtype_policy="float32", seed=0)
+    tl.sweep(image_set, tl.MODES, {mode: tl.TASK_LRS[mode] for mode in tl.MODES}, settings, tmp_path, print, {},
+             overwrite=True)
+    assert calls == [("finetune", 0.1), ("finetune", 0.01), ("finetune", 0.001),
+                     ("feature", 1.0), ("feature", 0.1), ("feature", 0.01), ("feature", 0.001)]
