@@ -76,15 +76,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                      help=f"{policies('batch_end')}: last batch size, batch-start x 2**k (default: {DEFAULTS['batch_end']})")
     own.add_argument("--epochs-per-stage", type=positive_int, default=hidden,
                      help=f"{policies('epochs_per_stage')}: epochs at each batch size (default: {DEFAULTS['epochs_per_stage']})")
-    own.add_argument("--epochs", type=positive_int, default=hidden,
-                     help=f"number of epochs (default: {DEFAULTS['epochs']}; batch-growth: stages x epochs-per-stage)")
 
+    parser.add_argument("--epochs", type=positive_int, default=hidden,
+                        help=f"number of epochs (default: {DEFAULTS['epochs']}; batch-growth: stages x epochs-per-stage)")
     parser.add_argument("--from-finder", type=Path, default=None, metavar="PATH",
                         help="suggestion.json of find_lr.py: its lr_min/lr_max are the cycle (clr) and its lr_max the "
                              "fixed LR (batch-growth, fixed); explicit LR flags win")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum, in [0, 1)")
     parser.add_argument("--steps-per-execution", type=positive_int, default=32,
-                        help="batches per call of the compiled train step (speed only; results are the same)")
+                        help="batches per call of the compiled train step: speed only, the results are the same")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
     parser.add_argument("--output", type=Path, default=None,
@@ -104,9 +104,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def compare(args) -> int:
-    from pyimagesearch.lenet_training import write_comparison
+    from pyimagesearch.lenet_training import flag, write_comparison
     from pyimagesearch.outputs import prepare_dir, write_config
 
+    training_options = [flag(key) for key in vars(args) if key in OPTION_POLICIES or key == "epochs"]
+    if training_options:
+        raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
     folder = prepare_dir(args.output)
     write_config(folder, vars(args))
     verdict = write_comparison(*args.compare, folder)
@@ -141,6 +144,8 @@ def train(args) -> int:
     log = lt.RunLog(folder / "log.txt", echo=not args.quiet)
     log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
         f"images from {data.source}")
+    if lt.cycle_note(settings):
+        log(lt.cycle_note(settings))
 
     result = lt.train(settings, data, folder, log, momentum=args.momentum,
                       steps_per_execution=args.steps_per_execution, seed=args.seed)

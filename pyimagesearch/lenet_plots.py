@@ -58,7 +58,7 @@ def plot_loss_vs_log2_batch(history: Sequence[Mapping[str, float]], ax=None, tit
     losses = [row["loss"] for row in history]
     ax.plot(log2_batch, losses, color="0.7", linewidth=1, zorder=1)
     points = ax.scatter(log2_batch, losses, c=[row["epoch"] for row in history], cmap="viridis", zorder=2)
-    ax.figure.colorbar(points, ax=ax, label="epoch")
+    ax.figure.colorbar(points, ax=ax, label="epoch", ticks=MaxNLocator(integer=True))
     ticks = sorted(set(log2_batch))
     ax.set_xticks(ticks, [f"{tick:g}\n({2 ** tick:.0f})" for tick in ticks])
     ax.set_xlabel("log2(batch size)  (batch size)")

@@ -36,7 +36,9 @@ COMPARISON_DIR = "output/comparison"
 # Defaults of the flags that belong to one policy (the script shows them in --help).
 DEFAULTS = {
     "mode": "exp_range",
-    "step_size": 4.0,  # epochs per half cycle; Smith recommends 2-10 epochs' worth of iterations
+    # Epochs per half cycle (Smith: 2-10 epochs' worth of iterations); 2.5 makes the default
+    # 20 epochs four whole cycles, ending at lr_min, and did best of 2, 2.5, 4, 5 and 10 here.
+    "step_size": 2.5,
     "gamma": 0.99994,  # exp_range decay per iteration (bckenstler's example value)
     "batch": 64,
     "epochs": 20,
@@ -179,15 +181,13 @@ def resolve_settings(policy: str, given: dict[str, Any], from_finder: str | None
 
 
 def _resolve_clr(options, given, suggestion, from_finder) -> Settings:
-    sources = []
+    sources = {}
     bounds = {}
     for index, name in enumerate(("lr_min", "lr_max")):
         if name in given:
-            bounds[name] = given[name]
-            sources.append(f"{name} from {flag(name)}")
+            bounds[name], sources[name] = given[name], flag(name)
         elif suggestion:
-            bounds[name] = suggestion[index]
-            sources.append(f"{name} from {from_finder}")
+            bounds[name], sources[name] = suggestion[index], str(from_finder)
         else:
             raise UserError("--policy clr needs --lr-min and --lr-max, or --from-finder with an LR range test's suggestion.json")
     if not bounds["lr_min"] < bounds["lr_max"]:
@@ -195,9 +195,26 @@ def _resolve_clr(options, given, suggestion, from_finder) -> Settings:
     if options["mode"] not in CLR_MODES:
         raise ValueError(f"Argument `mode` must be one of {CLR_MODES}. Received: mode={options['mode']!r}")
     epochs = options["epochs"]
-    return Settings("clr", epochs, [Stage(options["batch"], 0, epochs)], ", ".join(sources), lr_min=bounds["lr_min"],
+    source = (f"lr_min and lr_max from {sources['lr_min']}" if sources["lr_min"] == sources["lr_max"]
+              else f"lr_min from {sources['lr_min']}, lr_max from {sources['lr_max']}")
+    return Settings("clr", epochs, [Stage(options["batch"], 0, epochs)], source, lr_min=bounds["lr_min"],
                     lr_max=bounds["lr_max"], mode=options["mode"], step_size=options["step_size"],
                     gamma=options["gamma"])
+
+
+def cycle_note(settings: Settings) -> str:
+    """A note when a clr run stops mid-cycle, "" otherwise.
+
+    Smith (section 3.2) stops training at the end of a cycle, when the LR is
+    back at lr_min; that needs ``epochs`` to be a multiple of ``2 * step_size``.
+    """
+    if settings.policy != "clr":
+        return ""
+    cycles = settings.epochs / (2 * settings.step_size)
+    if cycles >= 1 and math.isclose(cycles, round(cycles), rel_tol=1e-9):
+        return ""
+    return (f"note: {settings.epochs} epochs are {cycles:.3g} cycles of {2 * settings.step_size:g} epochs, so training "
+            "stops mid-cycle above lr_min; Smith stops at the end of a cycle (--epochs a multiple of 2 x --step-size)")
 
 
 def steps_per_epoch(num_images: int, batch_size: int) -> int:
@@ -380,12 +397,13 @@ def describe(settings: Settings) -> str:
     if settings.policy == "clr":
         gamma = f", gamma {settings.gamma:g}" if settings.mode == "exp_range" else ""
         steps = f" ({settings.step_size_iterations:g} iterations)" if settings.step_size_iterations else ""
-        return (f"clr {settings.mode}: lr {settings.lr_min:g} to {settings.lr_max:g}, step size {settings.step_size:g} "
+        return (f"clr {settings.mode}: lr {settings.lr_min:.3g} to {settings.lr_max:.3g}, step size {settings.step_size:g} "
                 f"epochs{steps}{gamma}, batch {settings.stages[0].batch_size}, {settings.epochs} epochs")
     if settings.policy == "batch-growth":
-        return (f"batch-growth: lr {settings.lr:g}, batch {settings.batch_start} to {settings.batch_end} doubling every "
-                f"{settings.epochs_per_stage} epochs, {settings.epochs} epochs")
-    return f"fixed: lr {settings.lr:g}, batch {settings.stages[0].batch_size}, {settings.epochs} epochs"
+        every = "every epoch" if settings.epochs_per_stage == 1 else f"every {settings.epochs_per_stage} epochs"
+        return (f"batch-growth: lr {settings.lr:.3g}, batch {settings.batch_start} to {settings.batch_end} doubling {every}, "
+                f"{settings.epochs} epochs")
+    return f"fixed: lr {settings.lr:.3g}, batch {settings.stages[0].batch_size}, {settings.epochs} epochs"
 
 
 # --- comparison ---------------------------------------------------------------------------------

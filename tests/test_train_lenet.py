@@ -94,7 +94,7 @@ def test_clr_run_writes_every_file_with_the_cyclical_lrs(runs):
     model = check_common(folder, history, metrics, epochs=2, steps=[15, 15])
     # 900 images in batches of 64: 15 steps per epoch, so a step size of 0.5 epochs is 7.5 iterations.
     assert (config["lr_min"], config["lr_max"], config["step_size_iterations"]) == (0.004, 0.04, 7.5)
-    assert "suggestion.json" in config["lr_source"] and config["mode"] == "exp_range" and config["gamma"] == 0.99
+    assert config["lr_source"] == f"lr_min and lr_max from {root / 'suggestion.json'}" and config["mode"] == "exp_range" and config["gamma"] == 0.99
     for row in history:  # the LR of each epoch's last step
         expected = reference_clr(row["iterations"] - 1, 0.004, 0.04, 7.5, 0.99)
         assert row["lr"] == pytest.approx(expected, rel=1e-6)

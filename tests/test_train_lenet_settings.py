@@ -8,7 +8,7 @@ import pytest
 import train_lenet
 from pyimagesearch.cli import UserError, run
 from pyimagesearch.lenet_training import (
-    Stage, batch_growth_stages, clr_step_size_iterations, comparison_markdown, generalization_verdict,
+    Stage, batch_growth_stages, clr_step_size_iterations, comparison_markdown, cycle_note, generalization_verdict,
     read_finder_suggestion, resolve_settings, write_comparison,
 )
 from pyimagesearch.outputs import read_json
@@ -35,11 +35,23 @@ def test_default_batch_growth_is_eight_stages_of_two_epochs():
 
 
 def test_clr_settings_and_step_size_in_iterations():
-    settings = resolve_settings("clr", {"lr_min": 0.001, "lr_max": 0.01, "step_size": 2.5, "batch": 64})
-    assert (settings.mode, settings.gamma, settings.epochs) == ("exp_range", 0.99994, 20)
+    settings = resolve_settings("clr", {"lr_min": 0.001, "lr_max": 0.01})
+    assert (settings.mode, settings.step_size, settings.gamma, settings.epochs) == ("exp_range", 2.5, 0.99994, 20)
+    assert cycle_note(settings) == ""  # the defaults end at the end of a cycle
     settings.set_train_size(54_000)
     assert settings.step_size_iterations == 2.5 * 844 == clr_step_size_iterations(2.5, 54_000, 64)
     assert clr_step_size_iterations(4, 900, 64) == 4 * 15
+
+
+@pytest.mark.parametrize("epochs, step_size, stops_mid_cycle", [(20, 5, False), (20, 2.5, False), (20, 4, True),
+                                                                (20, 10, False), (20, 20, True), (12, 1.5, False)])
+def test_note_when_clr_stops_mid_cycle(epochs, step_size, stops_mid_cycle):
+    settings = resolve_settings("clr", {"lr_min": 0.001, "lr_max": 0.01, "epochs": epochs, "step_size": step_size})
+    note = cycle_note(settings)
+    assert bool(note) is stops_mid_cycle
+    if stops_mid_cycle:
+        assert f"{epochs / (2 * step_size):.3g} cycles" in note
+    assert cycle_note(resolve_settings("fixed", {"lr": 0.01, "epochs": 7})) == ""
 
 
 def write_suggestion(tmp_path, **values):
@@ -53,7 +65,9 @@ def test_finder_suggestion_feeds_clr_and_fixed_lr_and_explicit_flags_win(tmp_pat
     assert read_finder_suggestion(path) == (0.002, 0.03)
     clr = resolve_settings("clr", {}, path)
     assert (clr.lr_min, clr.lr_max) == (0.002, 0.03)
-    assert resolve_settings("clr", {"lr_min": 0.01}, path).lr_min == 0.01
+    assert clr.lr_source == f"lr_min and lr_max from {path}"
+    mixed = resolve_settings("clr", {"lr_min": 0.01}, path)
+    assert (mixed.lr_min, mixed.lr_max, mixed.lr_source) == (0.01, 0.03, f"lr_min from --lr-min, lr_max from {path}")
     assert resolve_settings("batch-growth", {}, path).lr == 0.03
     assert resolve_settings("fixed", {"lr": 0.005}, path).lr == 0.005
 
@@ -111,6 +125,7 @@ def run_script(argv, capsys):
         (["--policy", "batch-growth", "--lr", "0.01", "--batch-end", "3000"], "cannot be reached"),
         (["--policy", "fixed", "--lr", "0.01", "--mode", "triangular"], "--mode applies only to --policy clr"),
         (["--compare", "no/run/a", "no/run/b"], "metrics file no/run/a/metrics.json does not exist"),
+        (["--compare", "a", "b", "--epochs", "3"], "--epochs set training, but --compare only reads finished runs"),
     ],
 )
 def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, capsys, tmp_path):
