@@ -194,6 +194,8 @@ def _resolve_clr(options, given, suggestion, from_finder) -> Settings:
         raise UserError(f"lr_min ({bounds['lr_min']:g}) must be below lr_max ({bounds['lr_max']:g}); swap or change them")
     if options["mode"] not in CLR_MODES:
         raise ValueError(f"Argument `mode` must be one of {CLR_MODES}. Received: mode={options['mode']!r}")
+    if "gamma" in given and options["mode"] != "exp_range":
+        raise UserError(f"--gamma applies only to --mode exp_range, not to --mode {options['mode']}; drop it")
     epochs = options["epochs"]
     source = (f"lr_min and lr_max from {sources['lr_min']}" if sources["lr_min"] == sources["lr_max"]
               else f"lr_min from {sources['lr_min']}, lr_max from {sources['lr_max']}")
@@ -245,8 +247,8 @@ class RunLog:
         write_text(self.path, "\n".join(self.lines) + "\n")
 
 
-def _epoch_recorder(history: list[dict], history_path: Path, log: RunLog, lr_at: Callable[[int], float],
-                    epochs: int, batch_size: int):
+def _epoch_recorder(history: list[dict], history_path: Path, log: RunLog, lr_at: Callable, epochs: int,
+                    batch_size: int):
     import keras
 
     class EpochRecorder(keras.callbacks.Callback):

@@ -99,6 +99,7 @@ def test_bad_finder_files_are_user_errors(tmp_path, content, message):
         ("clr", {"lr_min": 0.02, "lr_max": 0.01}, "must be below lr_max"),
         ("clr", {"lr_min": 0.01}, "needs --lr-min and --lr-max"),
         ("clr", {"lr_min": 0.001, "lr_max": 0.01, "lr": 0.1}, "--lr applies only to --policy batch-growth or --policy fixed"),
+        ("clr", {"lr_min": 0.001, "lr_max": 0.01, "mode": "triangular2", "gamma": 0.9}, "--gamma applies only to --mode exp_range"),
         ("fixed", {}, "needs a learning rate"),
         ("fixed", {"lr": 0.01, "gamma": 0.9}, "--gamma applies only to --policy clr"),
         ("batch-growth", {"lr": 0.01, "batch": 64}, "--batch applies only"),
