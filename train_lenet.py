@@ -39,7 +39,7 @@ def gamma_value(text: str) -> float:
     return value
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     task = parser.add_mutually_exclusive_group(required=True)
     task.add_argument("--policy", choices=POLICIES, help="LR policy to train with")
@@ -95,6 +95,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="share of the training set held out for validation (not trained on)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
     parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 <= args.momentum < 1:
         parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")

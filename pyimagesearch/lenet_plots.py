@@ -80,7 +80,7 @@ def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, 
 
     from .outputs import save_figure
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
     plot_curves(history, "loss", ax=left)
     plot_curves(history, "accuracy", ax=right)
     figure.suptitle(title, fontsize=10)

@@ -493,8 +493,8 @@ def comparison_paragraph(a: dict[str, Any], b: dict[str, Any], verdict: dict[str
         f"{a['policy']} used {ma['optimizer_steps']:,} optimizer steps in {ma['epochs']} epochs against "
         f"{mb['optimizer_steps']:,} in {mb['epochs']} ({steps_ratio:.2f}x) and trained for {ma['train_time_s']:.0f} s "
         f"against {mb['train_time_s']:.0f} s ({time_ratio:.2f}x). "
-        "The standard errors cover only test-set sampling, not seed-to-seed variation, so a single pair of runs "
-        "cannot settle a difference of a few tenths of a point."
+        "These standard errors cover only the finite training and test sets, not the spread between seeds, "
+        "which one pair of runs does not measure."
     )
 
 
