@@ -76,6 +76,8 @@ def flag(option: str) -> str:
 
 def read_finder_suggestion(path: str | os.PathLike) -> tuple[float, float]:
     """``(lr_min, lr_max)`` from an LR range test's ``suggestion.json``."""
+    if not Path(path).exists():
+        raise UserError(f"LR finder suggestion {path} does not exist; run find_lr.py first or pass the LRs as flags")
     suggestion = read_json(path, what="LR finder suggestion")
     values = suggestion if isinstance(suggestion, dict) else {}
     lr_min, lr_max = values.get("lr_min"), values.get("lr_max")

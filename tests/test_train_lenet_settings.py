@@ -121,7 +121,8 @@ def run_script(argv, capsys):
     "argv, message",
     [
         (["--policy", "clr", "--lr-min", "0.01", "--lr-max", "0.001"], "lr_min (0.01) must be below lr_max (0.001)"),
-        (["--policy", "clr", "--from-finder", "no/such/suggestion.json"], "no/such/suggestion.json does not exist"),
+        (["--policy", "clr", "--from-finder", "no/such/suggestion.json"],
+         "no/such/suggestion.json does not exist; run find_lr.py first"),
         (["--policy", "batch-growth", "--lr", "0.01", "--batch-start", "64", "--batch-end", "32"], "cannot be reached"),
         (["--policy", "batch-growth", "--lr", "0.01", "--batch-end", "3000"], "cannot be reached"),
         (["--policy", "fixed", "--lr", "0.01", "--mode", "triangular"], "--mode applies only to --policy clr"),
