@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="suggestion.json of find_lr.py: its lr_min/lr_max are the cycle (clr) and its lr_max the "
                              "fixed LR (batch-growth, fixed); explicit LR flags win")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum, in [0, 1)")
+    parser.add_argument("--weight-decay", type=float, default=0.0,
+                        help="decoupled weight decay of SGD: each step also does w -= lr * weight_decay * w (0: none)")
     parser.add_argument("--steps-per-execution", type=positive_int, default=32,
                         help="batches per call of the compiled train step: speed only, the results are the same")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -101,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not 0 <= args.weight_decay < 1:
+        parser.error(f"--weight-decay must be in [0, 1), got {args.weight_decay:g}")
     if not 0 <= args.momentum < 1:
         parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")
     if args.output is None:
@@ -152,7 +156,7 @@ def train(args) -> int:
     if lt.cycle_note(settings):
         log(lt.cycle_note(settings))
 
-    result = lt.train(settings, data, folder, log, momentum=args.momentum,
+    result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
                       steps_per_execution=args.steps_per_execution, seed=args.seed)
     history = result["history"]
     if history:

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="epochs after which the LR is multiplied by --gamma, each in 1..epochs-1 (default: 1/4, "
                             "1/2 and 3/4 of --epochs, fewer when --epochs < 4)")
     train.add_argument("--gamma", type=fraction, default=0.1, help="LR factor at each milestone")
-    train.add_argument("--batch-size", type=positive_int, default=64, help="images per SGD step (momentum 0.9)")
+    train.add_argument("--batch", "--batch-size", dest="batch_size", type=positive_int, default=64, help="images per SGD step (momentum 0.9)")
     train.add_argument("--weights", default="imagenet", metavar="{imagenet,none,PATH}",
                        help="imagenet (Keras' cache ~/.keras/models, else a download), none (random, for smoke tests) "
                             "or PATH to a ResNet50 notop weights file")

@@ -299,8 +299,11 @@ def save_model(model, path: str | os.PathLike) -> Path:
 # --- training -----------------------------------------------------------------------------------
 
 
-def build_optimizer(settings: Settings, momentum: float):
+def build_optimizer(settings: Settings, momentum: float, weight_decay: float | None = None):
     """SGD with momentum; its LR is a ``CyclicalLearningRate`` (clr) or a constant.
+
+    ``weight_decay`` is Keras' decoupled decay: every step also does
+    ``w -= lr * weight_decay * w`` (L2 regularisation, as in Smith's runs).
 
     Returns ``(optimizer, lr_at)`` with ``lr_at(steps)`` the LR the optimizer
     uses at each of ``steps`` (an int or an array of ints), as a NumPy array.
@@ -315,14 +318,14 @@ def build_optimizer(settings: Settings, momentum: float):
             raise ValueError("call settings.set_train_size() before building the clr optimizer")
         schedule = CyclicalLearningRate(settings.lr_min, settings.lr_max, settings.step_size_iterations,
                                         settings.mode, settings.gamma)
-        return (keras.optimizers.SGD(schedule, momentum=momentum),
+        return (keras.optimizers.SGD(schedule, momentum=momentum, weight_decay=weight_decay),
                 lambda steps: keras.ops.convert_to_numpy(schedule(np.asarray(steps))))
-    return (keras.optimizers.SGD(settings.lr, momentum=momentum),
+    return (keras.optimizers.SGD(settings.lr, momentum=momentum, weight_decay=weight_decay),
             lambda steps: np.full(np.shape(steps), settings.lr, dtype=np.float32))
 
 
 def train(settings: Settings, data, folder: Path, log: RunLog, momentum: float = 0.9,
-          steps_per_execution: int = 32, seed: int = 42) -> dict[str, Any]:
+          steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
     Returns ``{"model", "history", "train_time_s", "lr_at", "diverged"}``;
@@ -334,7 +337,7 @@ def train(settings: Settings, data, folder: Path, log: RunLog, momentum: float =
     from .training import DivergenceGuard, compile_classifier
 
     model = build_lenet5()
-    optimizer, lr_at = build_optimizer(settings, momentum)
+    optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
     compile_classifier(model, optimizer, steps_per_execution=steps_per_execution)
     # Validation runs after every epoch on the same batches: cache them once built.
     val_data = make_dataset(data.x_val, data.y_val, EVAL_BATCH).cache()

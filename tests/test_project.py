@@ -26,10 +26,12 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_every_script_flag_is_documented_in_the_readme():
     import find_lr
+    import train_lenet
+    import transfer
 
     readme = (ROOT / "README.md").read_text()
-    for script in (find_lr,):
-        flags = [flag for action in script.build_parser()._actions for flag in action.option_strings
-                 if flag.startswith("--") and flag != "--help"]
-        missing = [flag for flag in flags if f"`{flag}" not in readme]
+    for script in (find_lr, train_lenet, transfer):
+        flags = [[flag for flag in action.option_strings if flag.startswith("--")]
+                 for action in script.build_parser()._actions if "--help" not in action.option_strings]
+        missing = [names for names in flags if not any(f"`{flag}" in readme for flag in names)]
         assert flags and not missing, f"flags of {script.__name__}.py missing from README.md: {missing}"
