@@ -25,7 +25,11 @@ from pathlib import Path
 
 from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
 from pyimagesearch.lenet_training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
+from pyimagesearch.distribute import add_strategy_argument
 from pyimagesearch.lr_policies import CLR_MODES
+
+# Flags that change what a run computes: a checkpoint saved under other values is not resumed.
+RESUME_KEYS = ("seed", "limit", "data_dir", "val_fraction", "momentum", "weight_decay")
 
 
 def gamma_value(text: str) -> float:
@@ -97,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="share of the training set held out for validation (not trained on)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
     parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
+    parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                        help="continue an unfinished run of the same settings in --output after its last finished "
+                             "epoch (a checkpoint is saved after every epoch); --no-resume starts over")
+    add_strategy_argument(parser)
     return parser
 
 
@@ -133,45 +141,67 @@ def train(args) -> int:
 
     matplotlib.use("Agg")
     from pyimagesearch import lenet_training as lt
+    from pyimagesearch.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.cli import set_seed
+    from pyimagesearch.distribute import describe as describe_strategy
+    from pyimagesearch.distribute import make_strategy
     from pyimagesearch.fashion_mnist import load_splits
     from pyimagesearch.lenet_plots import save_run_plots
     from pyimagesearch.outputs import prepare_dir, write_config, write_json
 
     given = {key: value for key, value in vars(args).items() if key in OPTION_POLICIES or key == "epochs"}
     settings = lt.resolve_settings(args.policy, given, args.from_finder)
-    folder = prepare_dir(args.output)
-    lt.remove_stale_results(folder)
+    strategy, worker = make_strategy(args.strategy)
+    distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
+    settings.scale_batches(strategy.num_replicas_in_sync)
+    folder = Path(args.output)
+    if worker is not None and not worker.is_chief:
+        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = prepare_dir(folder)
     set_seed(args.seed)
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
     settings.set_train_size(len(data.x_train))
+    checkpoint = RunCheckpoint(folder, {
+        **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
+    })
+    if not args.resume:
+        checkpoint.clear()
+    resuming = checkpoint.load() is not None
+    if not resuming:
+        lt.remove_stale_results(folder)
     description = lt.describe(settings)
     write_config(folder, {**vars(args), **settings.as_dict(), "description": description, "data_source": data.source,
+                          "distribution": distribution,
                           **{f"{split}_images": size for split, size in data.sizes().items()}})
-    log = lt.RunLog(folder / "log.txt", echo=not args.quiet)
+    log = lt.RunLog(folder / "log.txt", echo=not args.quiet, append=resuming)
     log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
         f"images from {data.source}")
+    log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
+        f"{distribution['replicas']} x per-replica batch; learning rates used as given")
     if lt.cycle_note(settings):
         log(lt.cycle_note(settings))
 
     result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                      steps_per_execution=args.steps_per_execution, seed=args.seed)
+                      steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
+                      multiworker=worker is not None, checkpoint=checkpoint)
     history = result["history"]
     if history:
         save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
                        lt.steps_per_epoch(len(data.x_train), settings.stages[0].batch_size))
     if result["diverged"]:
+        checkpoint.clear()
         epoch = history[-1]["epoch"] if history else 1
         lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
         message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
                    f"and run again (the epochs so far are in {folder})")
         log(f"error: {message}", echo=False)
         raise UserError(message)
-    metrics = {"policy": args.policy, **lt.evaluate(result["model"], data, history, result["train_time_s"])}
+    metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
     write_json(folder / "metrics.json", metrics)
-    lt.save_model(result["model"], folder / "model.keras")
+    save_model(result["model"], folder / "model.keras")
+    checkpoint.clear()
     log(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
         f"gap {metrics['generalization_gap']:+.4f}; {metrics['optimizer_steps']:,} steps in "
         f"{metrics['train_time_s']:.1f} s; results in {folder}")

@@ -111,7 +111,7 @@ def describe(strategy, per_replica_batch: int, worker: Worker | None = None) -> 
     """What a run records about its distribution: strategy, replicas, batches."""
     replicas = strategy.num_replicas_in_sync
     info = {
-        "strategy": type(strategy).__name__,
+        "strategy": type(strategy).__name__.replace("_DefaultDistributionStrategy", "DefaultStrategy"),
         "replicas": replicas,
         "per_replica_batch": per_replica_batch,
         "global_batch": per_replica_batch * replicas,

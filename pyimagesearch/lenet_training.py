@@ -140,6 +140,14 @@ class Settings:
         if self.policy == "clr":
             self.step_size_iterations = clr_step_size_iterations(self.step_size, num_images, self.stages[0].batch_size)
 
+    def scale_batches(self, replicas: int) -> None:
+        """Turn per-replica batch sizes into global ones: ``batch * replicas``."""
+        for stage in self.stages:
+            stage.batch_size *= replicas
+        if self.batch_start is not None:
+            self.batch_start *= replicas
+            self.batch_end *= replicas
+
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
 
@@ -235,12 +243,15 @@ def clr_step_size_iterations(step_size_epochs: float, num_images: int, batch_siz
 
 
 class RunLog:
-    """Print progress lines and keep them in ``log.txt`` (rewritten whole after every line)."""
+    """Print progress lines and keep them in ``log.txt`` (rewritten whole after every line).
 
-    def __init__(self, path: str | os.PathLike, echo: bool = True):
+    With ``append`` the lines already in the file are kept (a resumed run).
+    """
+
+    def __init__(self, path: str | os.PathLike, echo: bool = True, append: bool = False):
         self.path = Path(path)
         self.echo = echo
-        self.lines: list[str] = []
+        self.lines: list[str] = self.path.read_text().splitlines() if append and self.path.is_file() else []
 
     def __call__(self, line: str, echo: bool | None = None) -> None:
         if self.echo if echo is None else echo:
@@ -250,11 +261,11 @@ class RunLog:
 
 
 def _epoch_recorder(history: list[dict], history_path: Path, log: RunLog, lr_at: Callable, epochs: int,
-                    batch_size: int):
+                    batch_size: int, after_epoch: Callable[[], None] | None = None):
     import keras
 
     class EpochRecorder(keras.callbacks.Callback):
-        """One history row per epoch, written to ``history.csv`` at once and logged."""
+        """One history row per epoch, written to ``history.csv`` at once and logged; then ``after_epoch()``."""
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
@@ -277,6 +288,8 @@ def _epoch_recorder(history: list[dict], history_path: Path, log: RunLog, lr_at:
             log(f"epoch {row['epoch']:3d}/{epochs}  batch {batch_size:5d}  lr {row['lr']:.5g}  loss {row['loss']:.4f}  "
                 f"acc {row['accuracy']:.4f}  val_loss {row['val_loss']:.4f}  val_acc {row['val_accuracy']:.4f}  "
                 f"({row['time_s']:.1f} s)")
+            if after_epoch:
+                after_epoch()
 
     return EpochRecorder()
 
@@ -285,15 +298,6 @@ def remove_stale_results(folder: Path) -> None:
     """Delete the result files of an earlier run in ``folder``, so none can pass for this run's."""
     for name in RUN_FILES:
         (folder / name).unlink(missing_ok=True)
-
-
-def save_model(model, path: str | os.PathLike) -> Path:
-    """``model.save`` to a temporary ``.keras`` file beside ``path``, then move it into place."""
-    target = Path(path)
-    temporary = target.with_name(f".{target.stem}.partial.keras")
-    model.save(temporary)
-    os.replace(temporary, target)
-    return target
 
 
 # --- training -----------------------------------------------------------------------------------
@@ -325,45 +329,83 @@ def build_optimizer(settings: Settings, momentum: float, weight_decay: float | N
 
 
 def train(settings: Settings, data, folder: Path, log: RunLog, momentum: float = 0.9,
-          steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None) -> dict[str, Any]:
+          steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
+          strategy=None, multiworker: bool = False, checkpoint=None) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
-    Returns ``{"model", "history", "train_time_s", "lr_at", "diverged"}``;
-    ``diverged`` is "" or the reason ``DivergenceGuard`` stopped training
-    (the epochs up to that point are in the history).
+    The model and optimizer are created in ``strategy``'s scope (default: the
+    current strategy); stage batch sizes are global batches. ``multiworker``
+    trains through ``custom_loop.StrategyLoop`` instead of ``model.fit``,
+    which fails under ``MultiWorkerMirroredStrategy``. With a
+    ``checkpoints.RunCheckpoint``, the state is saved after every epoch and a
+    saved state is resumed: training continues after its last epoch.
+
+    Returns ``{"model", "trainer", "history", "train_time_s", "lr_at", "diverged"}``;
+    ``trainer`` has ``evaluate`` (the model, or the loop); ``diverged`` is "" or
+    the reason ``DivergenceGuard`` stopped training (the epochs up to that point
+    are in the history).
     """
+    import keras
+    import tensorflow as tf
+
+    from .custom_loop import StrategyLoop
     from .fashion_mnist import make_dataset
     from .lenet import build_lenet5
     from .training import DivergenceGuard, compile_classifier
 
-    model = build_lenet5()
-    optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
-    compile_classifier(model, optimizer, steps_per_execution=steps_per_execution)
+    strategy = strategy or tf.distribute.get_strategy()
+    state = checkpoint.load() if checkpoint else None
+    with strategy.scope():
+        optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
+        if state:
+            # The saved optimizer carries the momentum, the iteration count and the schedule.
+            model = keras.models.load_model(checkpoint.model_path)
+            optimizer = model.optimizer
+        else:
+            model = build_lenet5()
+        compile_classifier(model, optimizer, steps_per_execution=steps_per_execution)
+    trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
     # Validation runs after every epoch on the same batches: cache them once built.
     val_data = make_dataset(data.x_val, data.y_val, EVAL_BATCH).cache()
-    # The untrained model's validation loss is the reference for DivergenceGuard: with
-    # steps_per_execution > 1 the first logged loss is already a mean over many steps.
-    initial = model.evaluate(val_data, verbose=0, return_dict=True)
-    log(f"untrained: val_loss {initial['loss']:.4f}  val_acc {initial['accuracy']:.4f}")
-    guard = DivergenceGuard(reference_loss=float(initial["loss"]))
-    history: list[dict] = []
-    train_time = 0.0
+    history: list[dict] = list(state["history"]) if state else []
+    if state:
+        reference = state["reference_loss"]
+        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.folder}")
+        write_csv(folder / "history.csv", history, HISTORY_FIELDS)
+    else:
+        # The untrained model's validation loss is the reference for DivergenceGuard: with
+        # steps_per_execution > 1 the first logged loss is already a mean over many steps.
+        initial = trainer.evaluate(val_data, verbose=0, return_dict=True)
+        reference = float(initial["loss"])
+        log(f"untrained: val_loss {initial['loss']:.4f}  val_acc {initial['accuracy']:.4f}")
+    guard = DivergenceGuard(reference_loss=reference)
+    done = len(history)
+
+    def save_state():
+        checkpoint.save(model, {"epochs_done": len(history), "history": history, "reference_loss": reference})
+
+    train_time = sum(row["time_s"] for row in history)
     for index, stage in enumerate(settings.stages):
+        if stage.end_epoch <= done:
+            continue
         # A new seed per stage, so that stages do not replay the first stage's shuffling order.
         train_data = make_dataset(data.x_train, data.y_train, stage.batch_size, shuffle=True, seed=seed + index)
-        recorder = _epoch_recorder(history, folder / "history.csv", log, lr_at, settings.epochs, stage.batch_size)
+        recorder = _epoch_recorder(history, folder / "history.csv", log, lr_at, settings.epochs, stage.batch_size,
+                                   save_state if checkpoint else None)
         started = time.perf_counter()
-        model.fit(train_data, validation_data=val_data, initial_epoch=stage.first_epoch, epochs=stage.end_epoch,
-                  callbacks=[guard, recorder], verbose=0)
+        trainer.fit(train_data, validation_data=val_data, initial_epoch=max(stage.first_epoch, done),
+                    epochs=stage.end_epoch, callbacks=[guard, recorder], verbose=0)
         train_time += time.perf_counter() - started
         if guard.diverged:
             break
-    return {"model": model, "history": history, "train_time_s": train_time, "lr_at": lr_at, "diverged": guard.reason}
+    return {"model": model, "trainer": trainer, "history": history, "train_time_s": train_time, "lr_at": lr_at,
+            "diverged": guard.reason}
 
 
 def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str, Any]:
     """Test, validation and training-set scores after training, with the generalization gap.
 
+    ``model`` is anything with Keras' ``evaluate`` (a model, or a ``StrategyLoop``).
     ``final_train_loss``/``final_train_accuracy`` are the last epoch's running
     means, as Keras reports them; ``train_accuracy`` is measured on the whole
     training split after training, with the final weights, and the

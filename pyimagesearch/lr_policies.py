@@ -33,13 +33,13 @@ def clr_scale(mode: str, gamma: float = 1.0) -> tuple[Callable, str]:
     """The amplitude scale of a built-in mode and what it is a function of.
 
     triangular:  1                      (of the cycle)
-    triangular2: 1 / 2**(cycle - 1)     (of the cycle; halves every cycle)
+    triangular2: 0.5**(cycle - 1)       (of the cycle; halves every cycle)
     exp_range:   gamma**iteration       (of the iteration; "exponential decay")
     """
     if mode == "triangular":
         return (lambda cycle: 1.0), "cycle"
     if mode == "triangular2":
-        return (lambda cycle: 1.0 / 2.0 ** (cycle - 1.0)), "cycle"
+        return (lambda cycle: 0.5 ** (cycle - 1.0)), "cycle"
     if mode == "exp_range":
         return (lambda iteration: gamma**iteration), "iterations"
     raise ValueError(f"Argument `mode` must be one of {CLR_MODES}. Received: mode={mode!r}")

@@ -94,3 +94,116 @@ def test_mirrored_over_two_logical_cpus_matches_one_device():
     assert report["weight_diff"] < 1e-4
     assert report["finder_batches"] == [20, 20]
     assert report["finder_diff"] < 1e-4
+
+
+# --- train_lenet.py under a strategy, and resumed after SIGKILL ---------------------------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import train_lenet  # noqa: E402
+from pyimagesearch.cli import run  # noqa: E402
+from pyimagesearch.outputs import read_csv  # noqa: E402
+
+TRAIN = [sys.executable, str(ROOT / "train_lenet.py"), "--quiet"]
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def model_weights(path):
+    import keras
+
+    return keras.models.load_model(path, compile=False).get_weights()
+
+
+def test_two_workers_on_loopback_finish_with_identical_weights(tmp_path):
+    ports = free_ports(2)
+    out = tmp_path / "mw"
+    command = TRAIN + ["--policy", "fixed", "--lr", "0.05", "--limit", "1500", "--epochs", "2", "--batch", "32",
+                       "--strategy", "multiworker", "--output", str(out)]
+    workers = []
+    for index in range(2):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
+                                                      "task": {"type": "worker", "index": index}})}
+        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True))
+    results = [worker.communicate(timeout=600) for worker in workers]
+    for worker, (_, stderr) in zip(workers, results):
+        assert worker.returncode == 0, stderr[-2000:]
+    chief, other = model_weights(out / "model.keras"), model_weights(out / "worker-1" / "model.keras")
+    for a, b in zip(chief, other, strict=True):
+        np.testing.assert_array_equal(a, b)
+    config = json.loads((out / "config.json").read_text())["distribution"]
+    assert config["replicas"] == 2 and config["global_batch"] == 64 and config["workers"] == 2
+    history = read_csv(out / "history.csv")
+    # 1,350 training images in full global batches of 64: 21 steps per epoch.
+    assert [int(row["iterations"]) for row in history] == [21, 42]
+
+
+def train_command(out):
+    return TRAIN + ["--policy", "clr", "--lr-min", "0.001", "--lr-max", "0.05", "--step-size", "1", "--limit", "6000",
+                    "--epochs", "6", "--output", str(out)]
+
+
+def test_killed_run_resumes_after_its_last_epoch(tmp_path):
+    out = tmp_path / "killed"
+    process = subprocess.Popen(train_command(out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "checkpoint" / "state.json"
+    deadline = time.time() + 300
+    while not state.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 1 <= done < 6 and not (out / "metrics.json").exists()
+
+    resumed = subprocess.run(train_command(out), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming after epoch {done}" in (out / "log.txt").read_text()
+    uninterrupted = subprocess.run(train_command(tmp_path / "whole"), cwd=ROOT, capture_output=True, text=True,
+                                   timeout=600)
+    assert uninterrupted.returncode == 0
+    a = json.loads((out / "metrics.json").read_text())
+    b = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    assert a["epochs"] == b["epochs"] == 6
+    assert a["optimizer_steps"] == b["optimizer_steps"] == 6 * 85
+    assert [int(r["epoch"]) for r in read_csv(out / "history.csv")] == [1, 2, 3, 4, 5, 6]
+    assert a["final_train_loss"] == pytest.approx(b["final_train_loss"], rel=0.15)
+    assert not (out / "checkpoint").exists()
+
+
+def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, capsys):
+    from pyimagesearch.checkpoints import RunCheckpoint
+
+    RunCheckpoint(tmp_path, {"lr": 0.1}).state_path.parent.mkdir(parents=True)
+    (tmp_path / "checkpoint" / "model.keras").write_bytes(b"")
+    (tmp_path / "checkpoint" / "state.json").write_text(json.dumps({"epochs_done": 1, "key": {"lr": 0.2}}))
+    with pytest.raises(UserError, match=r"unfinished run with other settings \(lr\); pass --no-resume"):
+        RunCheckpoint(tmp_path, {"lr": 0.1}).load()
+
+
+@pytest.mark.parametrize("strategy, tf_config, message", [
+    ("multiworker", "{not json", "TF_CONFIG is not valid JSON"),
+    ("multiworker", tf_config(2, 5), "task index 5 is out of range"),
+    ("mirrored", None, "--strategy mirrored needs at least one GPU and TensorFlow sees none"),
+])
+def test_strategy_errors_are_one_sentence(strategy, tf_config, message, tmp_path, monkeypatch, capsys):
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    status = run(train_lenet.main, ["--policy", "fixed", "--lr", "0.01", "--limit", "500", "--epochs", "1",
+                                    "--strategy", strategy, "--output", str(tmp_path)])
+    assert status == 2 and message in capsys.readouterr().err
