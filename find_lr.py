@@ -24,6 +24,7 @@ from pathlib import Path
 from pyimagesearch.cli import (
     HelpFormatter, UserError, fraction, nonnegative_int, positive_float, positive_int, quiet_tensorflow, run,
 )
+from pyimagesearch.distribute import add_strategy_argument
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="share of the training set held out for validation (not trained on)")
     parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_strategy_argument(parser)
     return parser
 
 
@@ -76,7 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def range_test(args, data, folder: Path) -> int:
+def range_test(args, data, folder: Path, strategy) -> int:
     import keras
 
     from pyimagesearch.learningratefinder import LearningRateFinder
@@ -84,12 +86,14 @@ def range_test(args, data, folder: Path) -> int:
     from pyimagesearch.outputs import save_figure, write_csv, write_json
     from pyimagesearch.training import compile_classifier
 
-    model = build_lenet5()
-    compile_classifier(model, keras.optimizers.SGD(args.start_lr, momentum=args.momentum))
+    with strategy.scope():
+        model = build_lenet5()
+        compile_classifier(model, keras.optimizers.SGD(args.start_lr, momentum=args.momentum))
     finder = LearningRateFinder(model, stopFactor=args.stop_factor, beta=args.beta)
     started = time.perf_counter()
     finder.find((data.x_train, data.y_train), args.start_lr, args.end_lr, epochs=args.epochs,
-                batchSize=args.batch, sampleSize=args.sample_size, verbose=0 if args.quiet else 1, seed=args.seed)
+                batchSize=args.batch * strategy.num_replicas_in_sync, sampleSize=args.sample_size,
+                verbose=0 if args.quiet else 1, seed=args.seed)
     seconds = time.perf_counter() - started
     rows = [{"lr": lr, "raw_loss": raw, "smoothed_loss": smooth}
             for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.losses)]
@@ -105,7 +109,7 @@ def range_test(args, data, folder: Path) -> int:
     return report(suggestion, folder / "lr_finder.png")
 
 
-def grid(args, data, folder: Path) -> int:
+def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
     from pyimagesearch.lr_grid import run_lr_grid
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
@@ -121,9 +125,10 @@ def grid(args, data, folder: Path) -> int:
         write_csv(folder / "lr_grid_history.csv", history, ["lr", "epoch", "loss", "accuracy"])
 
     started = time.perf_counter()
-    rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5, args.batch,
-                       momentum=args.momentum, seed=args.seed, stop_factor=args.stop_factor,
-                       on_result=save, verbose=0 if args.quiet else 2)
+    rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5,
+                       args.batch * strategy.num_replicas_in_sync, momentum=args.momentum, seed=args.seed,
+                       stop_factor=args.stop_factor, on_result=save, verbose=0 if args.quiet else 2,
+                       strategy=strategy, multiworker=multiworker)
     seconds = time.perf_counter() - started
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
     suggestion = suggest_lr_range([r["lr"] for r in rows], losses)
@@ -153,16 +158,27 @@ def main(argv=None) -> int:
 
     matplotlib.use("Agg")
     from pyimagesearch.cli import set_seed
+    from pyimagesearch.distribute import describe, make_strategy
     from pyimagesearch.fashion_mnist import load_splits
     from pyimagesearch.outputs import prepare_dir, write_config
 
-    folder = prepare_dir(args.output)
+    strategy, worker = make_strategy(args.strategy)
+    folder = args.output
+    if worker is not None and not worker.is_chief:
+        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = prepare_dir(folder)
     data = load_splits(args.data_dir, args.val_fraction, args.seed, args.limit)
     if len(data.x_train) < args.batch:
         raise UserError(f"only {len(data.x_train)} training images for a batch of {args.batch}; lower --batch or raise --limit")
-    write_config(folder, {**vars(args), "data_source": data.source, **{f"{k}_images": v for k, v in data.sizes().items()}})
+    distribution = describe(strategy, args.batch, worker)
+    write_config(folder, {**vars(args), "data_source": data.source, "distribution": distribution,
+                          **{f"{k}_images": v for k, v in data.sizes().items()}})
+    if distribution["replicas"] > 1:
+        print(f"{distribution['strategy']}: {distribution['replicas']} replicas, global batch {distribution['global_batch']}")
     set_seed(args.seed)
-    return grid(args, data, folder) if args.grid else range_test(args, data, folder)
+    if args.grid:
+        return grid(args, data, folder, strategy, multiworker=worker is not None)
+    return range_test(args, data, folder, strategy)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
 DEFAULT_DATASET = "vgg-flowers"  # the smallest target: 1,020 training images, a 60-epoch fine-tuning run fits in an hour on a CPU
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     out = parser.add_argument_group("output")
     out.add_argument("--output", default="output/transfer", help="folder that holds one subfolder per data set")
+    add_strategy_argument(train)
     out.add_argument("--overwrite", action="store_true", help="train runs again even when they finished earlier")
     out.add_argument("--save-weights", action="store_true",
                      help="also save each run's trained model as model.weights.h5 (about 95 MB for ResNet50)")
@@ -143,13 +145,19 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     from pyimagesearch import decathlon
     from pyimagesearch import transfer_learning as tl
+    from pyimagesearch.distribute import describe as describe_strategy
+    from pyimagesearch.distribute import make_strategy
     from pyimagesearch.outputs import prepare_dir
 
     name = dataset_name(args)
     if args.summary:
         print(tl.write_summary(Path(args.output) / name, name))
         return 0
-    folder = prepare_dir(Path(args.output) / name)
+    strategy, worker = make_strategy(args.strategy)
+    folder = Path(args.output) / name
+    if worker is not None and not worker.is_chief:
+        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = prepare_dir(folder)
 
     if not args.describe:  # checked before the data set is read, which can take a while
         milestones = tl.resolve_milestones(args.epochs, args.milestones)
@@ -170,9 +178,13 @@ def main(argv=None) -> int:
     )
     modes = tl.MODES if args.mode == "both" else (args.mode,)
     say(f"milestones {milestones}, gamma {args.gamma:g}, dtype policy {settings.dtype_policy}, weights {weights}")
+    distribution = describe_strategy(strategy, args.batch_size, worker)
+    say(f"finetune: {distribution['strategy']}, {distribution['replicas']} replica(s), global batch "
+        f"{distribution['global_batch']}, learning rates used as given; feature: one device, batch {args.batch_size}")
     lrs = args.lr or {mode: tl.TASK_LRS[mode] for mode in modes}
     tl.sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
-             save_weights=args.save_weights, progress=sys.stdout.isatty())
+             save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
+             multiworker=worker is not None)
     tl.write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0

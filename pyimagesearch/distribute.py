@@ -5,7 +5,9 @@
 - ``auto`` (default): ``MirroredStrategy`` over all visible GPUs when there
   are two or more, otherwise the default strategy (one GPU, or the CPU);
 - ``default``: TensorFlow's default strategy, one device;
-- ``mirrored``: ``MirroredStrategy`` over all visible GPUs (also one);
+- ``mirrored``: ``MirroredStrategy`` over all visible GPUs (also one); with
+  no GPU, over the logical CPU devices if a program split its CPU into two
+  or more (as the tests do), else a ``UserError``;
 - ``multiworker``: ``MultiWorkerMirroredStrategy``, one process per machine,
   configured by the ``TF_CONFIG`` environment variable (checked here first).
 

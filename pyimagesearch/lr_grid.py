@@ -14,7 +14,9 @@ import time
 from typing import Callable
 
 import keras
+import tensorflow as tf
 
+from .custom_loop import StrategyLoop
 from .fashion_mnist import FashionMNIST, make_dataset
 from .lenet import build_lenet5
 from .training import DivergenceGuard, compile_classifier
@@ -22,8 +24,12 @@ from .training import DivergenceGuard, compile_classifier
 
 def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum: float = 0.9,
                 seed: int = 42, stop_factor: float = 4.0, steps_per_execution: int = 32,
-                on_result: Callable[[dict, list[dict]], None] | None = None, verbose: int = 2) -> list[dict]:
+                on_result: Callable[[dict, list[dict]], None] | None = None, verbose: int = 2,
+                strategy=None, multiworker: bool = False) -> list[dict]:
     """Train one fresh model per LR; return one row per LR.
+
+    ``batch_size`` is the global batch. Models are built in ``strategy``'s
+    scope; ``multiworker`` trains through ``custom_loop.StrategyLoop``.
 
     Each row: ``lr``, ``final_train_loss`` and ``train_accuracy`` (means over
     the last epoch trained), ``epochs_run``, ``diverged``, ``seconds`` and
@@ -37,11 +43,13 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
         keras.utils.set_random_seed(seed)
         # A new pipeline per LR: a reused one would carry on its shuffling order.
         dataset = make_dataset(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed)
-        model = build_lenet5()
-        compile_classifier(model, keras.optimizers.SGD(float(lr), momentum=momentum), steps_per_execution)
+        with (strategy or tf.distribute.get_strategy()).scope():
+            model = build_lenet5()
+            compile_classifier(model, keras.optimizers.SGD(float(lr), momentum=momentum), steps_per_execution)
+        trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
         guard = DivergenceGuard(stop_factor, reference_loss=math.log(data.num_classes))
         started = time.perf_counter()
-        history = model.fit(dataset, epochs=epochs, callbacks=[guard], verbose=verbose).history
+        history = trainer.fit(dataset, epochs=epochs, callbacks=[guard], verbose=verbose).history
         loss = history["loss"][-1]
         row = {
             "lr": float(lr),

@@ -353,8 +353,15 @@ def run_metrics(rows: list[dict], mode: str, lr: float, settings: Settings, wall
 
 
 def train_run(image_set, mode: str, lr: float, settings: Settings, run_dir: Path, say: Callable[[str], None],
-              extractor: FeatureExtractor | None = None, save_weights: bool = False, progress: bool = False) -> dict:
+              extractor: FeatureExtractor | None = None, save_weights: bool = False, progress: bool = False,
+              strategy=None, multiworker: bool = False) -> dict:
     """Train one (mode, LR) run and write history.csv, curves.png (model.weights.h5) and metrics.json.
+
+    Fine-tuning runs under ``strategy`` (default: the current one) with
+    ``settings.batch_size`` per replica; under ``MultiWorkerMirroredStrategy``
+    (``multiworker``) it trains through ``custom_loop.StrategyLoop``, as
+    Keras' ``fit`` fails there. Feature extraction trains one Dense layer on
+    cached features and always runs on one device.
 
     Feature extraction needs the ``extractor`` whose base it trains on. A
     loss that becomes NaN/inf or exceeds 4 x ln(number of classes) (the
@@ -368,20 +375,28 @@ def train_run(image_set, mode: str, lr: float, settings: Settings, run_dir: Path
     (run_dir / "metrics.json").unlink(missing_ok=True)
     start = time.perf_counter()
     set_seed(settings.seed)
-    models = build_models(image_set.num_classes, mode, lr, settings.image_size, settings.weights, settings.dtype_policy,
-                          base=None if extractor is None else extractor.base)
+    import tensorflow as tf
+
+    from .custom_loop import StrategyLoop
+
+    strategy = strategy if strategy is not None and mode == "finetune" else tf.distribute.get_strategy()
+    with strategy.scope():
+        models = build_models(image_set.num_classes, mode, lr, settings.image_size, settings.weights,
+                              settings.dtype_policy, base=None if extractor is None else extractor.base)
+    trainer = StrategyLoop(models.trainable) if multiworker and mode == "finetune" else models.trainable
+    batch_size = settings.batch_size * strategy.num_replicas_in_sync
     if extractor is not None and extractor.base is None:
         extractor.base = models.base
-    steps_per_epoch = math.ceil(image_set.size("train") / settings.batch_size)
+    steps_per_epoch = math.ceil(image_set.size("train") / batch_size)
     recorder = EpochHistory(run_dir / "history.csv", settings.epochs, say, label)
     guard = DivergenceGuard(reference_loss=math.log(image_set.num_classes))
     callbacks = [multistep_scheduler(lr, settings.milestones, settings.gamma), recorder, guard]
     if mode == "finetune":
-        train = decathlon.make_pipeline(image_set.encoded("train"), settings.image_size, settings.batch_size,
+        train = decathlon.make_pipeline(image_set.encoded("train"), settings.image_size, batch_size,
                                         settings.augment, shuffle=True, seed=settings.seed, size=image_set.size("train"))
-        val = decathlon.make_pipeline(image_set.encoded("validation"), settings.image_size, settings.batch_size)
+        val = decathlon.make_pipeline(image_set.encoded("validation"), settings.image_size, batch_size)
         recorder.start()
-        models.trainable.fit(train, validation_data=val, epochs=settings.epochs, callbacks=callbacks, verbose=int(progress))
+        trainer.fit(train, validation_data=val, epochs=settings.epochs, callbacks=callbacks, verbose=int(progress))
     else:
         val = feature_batches(*extractor.validation(), settings.batch_size)
         if extractor.cached:
@@ -441,7 +456,7 @@ def finished_run(run_dir: Path, settings: Settings) -> dict | None:
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]], settings: Settings,
           folder: Path,
           say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False) -> list[dict]:
+          progress: bool = False, strategy=None, multiworker: bool = False) -> list[dict]:
     """Train every (mode, LR) run not yet finished; return the metrics of all of them.
 
     ``lrs`` is one list for every mode, or a list per mode.
@@ -468,7 +483,7 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
-                                 save_weights, progress))
+                                 save_weights, progress, strategy=strategy, multiworker=multiworker))
     return results
 
 
