@@ -25,6 +25,7 @@ from pyimagesearch.cli import (
     HelpFormatter, UserError, fraction, nonnegative_int, positive_float, positive_int, quiet_tensorflow, run,
 )
 from pyimagesearch.distribute import add_strategy_argument
+from pyimagesearch.fashion_mnist import add_data_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,15 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="range test: batches left out at the start of the plot and the suggestion")
     parser.add_argument("--skip-end", type=nonnegative_int, default=1,
                         help="range test: batches left out at the end of the plot and the suggestion")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
-    parser.add_argument("--limit", type=positive_int, default=None,
-                        help="use only the first N training and test images (quick runs)")
-    parser.add_argument("--val-fraction", type=fraction, default=0.1,
-                        help="share of the training set held out for validation (not trained on)")
-    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+    add_data_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     add_strategy_argument(parser)
     return parser

@@ -23,9 +23,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.cli import HelpFormatter, UserError, positive_float, positive_int, quiet_tensorflow, run
 from pyimagesearch.lenet_training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
 from pyimagesearch.distribute import add_strategy_argument
+from pyimagesearch.fashion_mnist import add_data_arguments
 from pyimagesearch.lr_policies import CLR_MODES
 
 # Flags that change what a run computes: a checkpoint saved under other values is not resumed.
@@ -91,15 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="decoupled weight decay of SGD: each step also does w -= lr * weight_decay * w (0: none)")
     parser.add_argument("--steps-per-execution", type=positive_int, default=32,
                         help="batches per call of the compiled train step: speed only, the results are the same")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default: output/clr, output/batch_growth, output/fixed or output/comparison)")
-    parser.add_argument("--limit", type=positive_int, default=None,
-                        help="use only the first N training and test images (quick runs)")
-    parser.add_argument("--val-fraction", type=fraction, default=0.1,
-                        help="share of the training set held out for validation (not trained on)")
-    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+    add_data_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="continue an unfinished run of the same settings in --output after its last finished "

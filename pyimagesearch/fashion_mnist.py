@@ -52,6 +52,19 @@ class DataError(UserError):
     """A data file is missing or not what it should be."""
 
 
+def add_data_arguments(parser) -> None:
+    """The flags every Fashion-MNIST script shares: data folder, subset, validation split, seed."""
+    from .cli import fraction, positive_int
+
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="use only the first N training and test images (quick runs)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.1,
+                        help="share of the training set held out for validation (not trained on)")
+    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import tensorflow as tf
 import keras
 
@@ -47,6 +46,8 @@ class LearningRateFinder:
         self.model = model
         self.stopFactor = stopFactor
         self.beta = beta
+        self._train_chunk = None  # compiled once, reused by later sweeps
+        self._compiled_for = None
         self.reset()
 
     def reset(self) -> None:
@@ -99,7 +100,9 @@ class LearningRateFinder:
         lrs = geometric_lrs(startLR, endLR, epochs * steps)
         self.reset()
         optimizer = self._checked_optimizer()
-        train_chunk = self._make_train_chunk(optimizer)
+        if self._compiled_for is not optimizer:
+            self._train_chunk, self._compiled_for = self._make_train_chunk(optimizer), optimizer
+        train_chunk = self._train_chunk
         snapshot = self._snapshot(optimizer)
         smoother = SmoothedLoss(self.beta, self.stopFactor)
         progress = keras.utils.Progbar(len(lrs), stateful_metrics=["lr", "loss"]) if verbose else None

@@ -4,7 +4,7 @@ import json
 import random
 import subprocess
 import sys
-from math import ceil, prod
+from math import ceil
 from pathlib import Path
 
 import pytest
