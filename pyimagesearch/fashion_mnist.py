@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import UserError
+from .cli import UserError, fraction, positive_int
 
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -54,8 +54,6 @@ class DataError(UserError):
 
 def add_data_arguments(parser) -> None:
     """The flags every Fashion-MNIST script shares: data folder, subset, validation split, seed."""
-    from .cli import fraction, positive_int
-
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="folder with the four Fashion-MNIST IDX files (default: search, see README)")
     parser.add_argument("--limit", type=positive_int, default=None,

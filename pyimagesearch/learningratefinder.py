@@ -144,7 +144,7 @@ class LearningRateFinder:
         optimizer = getattr(model, "optimizer", None)
         if optimizer is None or not getattr(model, "compiled", False):
             raise ValueError("The model must be compiled with an optimizer and a loss before the LR range test.")
-        if not isinstance(optimizer._learning_rate, keras.Variable):
+        if not isinstance(optimizer.learning_rate, keras.Variable):  # a schedule evaluates to a tensor
             raise TypeError(
                 "The LR range test sets the learning rate batch by batch; compile the model with an optimizer "
                 "created with a float `learning_rate`, not a schedule."

@@ -19,7 +19,7 @@ def _axes(ax):
 
 def mark_suggestion(ax, suggestion) -> None:
     """Draw lr_min and lr_max as vertical lines, with their values in the legend."""
-    if suggestion is None or not suggestion:
+    if not suggestion:
         return
     ax.axvline(suggestion.lr_min, color="tab:green", linestyle="--", label=f"lr_min = {suggestion.lr_min:.2g}")
     ax.axvline(suggestion.lr_max, color="tab:red", linestyle="--", label=f"lr_max = {suggestion.lr_max:.2g}")
