@@ -21,11 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from pyimagesearch.cli import (
+from pyimagesearch.core.cli import (
     HelpFormatter, UserError, fraction, nonnegative_int, positive_float, positive_int, quiet_tensorflow, run,
 )
-from pyimagesearch.distribute import add_strategy_argument
-from pyimagesearch.fashion_mnist import add_data_arguments
+from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.lenet.data import add_data_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,9 +77,9 @@ def range_test(args, data, folder: Path, strategy) -> int:
     import keras
 
     from pyimagesearch.learningratefinder import LearningRateFinder
-    from pyimagesearch.lenet import build_lenet5
-    from pyimagesearch.outputs import save_figure, write_csv, write_json
-    from pyimagesearch.training import compile_classifier
+    from pyimagesearch.lenet.model import build_lenet5
+    from pyimagesearch.core.outputs import save_figure, write_csv, write_json
+    from pyimagesearch.core.training import compile_classifier
 
     with strategy.scope():
         model = build_lenet5()
@@ -105,11 +105,11 @@ def range_test(args, data, folder: Path, strategy) -> int:
 
 
 def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
-    from pyimagesearch.lr_grid import run_lr_grid
+    from pyimagesearch.lenet.grid import run_lr_grid
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
-    from pyimagesearch.outputs import save_figure, write_csv, write_json
-    from pyimagesearch.plots import plot_lr_grid
+    from pyimagesearch.core.outputs import save_figure, write_csv, write_json
+    from pyimagesearch.lenet.finder_plots import plot_lr_grid
 
     columns = ["lr", "final_train_loss", "train_accuracy", "diverged", "epochs_run", "seconds"]
 
@@ -152,10 +152,10 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.cli import set_seed
-    from pyimagesearch.distribute import describe, make_strategy
-    from pyimagesearch.fashion_mnist import load_splits
-    from pyimagesearch.outputs import prepare_dir, write_config
+    from pyimagesearch.core.cli import set_seed
+    from pyimagesearch.core.distribute import describe, make_strategy
+    from pyimagesearch.lenet.data import load_splits
+    from pyimagesearch.core.outputs import prepare_dir, write_config
 
     strategy, worker = make_strategy(args.strategy)
     folder = args.output

@@ -23,10 +23,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.cli import HelpFormatter, UserError, positive_float, positive_int, quiet_tensorflow, run
-from pyimagesearch.lenet_training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
-from pyimagesearch.distribute import add_strategy_argument
-from pyimagesearch.fashion_mnist import add_data_arguments
+from pyimagesearch.core.cli import HelpFormatter, UserError, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.lenet.training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
+from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.lr_policies import CLR_MODES
 
 # Flags that change what a run computes: a checkpoint saved under other values is not resumed.
@@ -116,8 +116,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def compare(args) -> int:
-    from pyimagesearch.lenet_training import flag, write_comparison
-    from pyimagesearch.outputs import prepare_dir, write_config
+    from pyimagesearch.lenet.training import flag, write_comparison
+    from pyimagesearch.core.outputs import prepare_dir, write_config
 
     training_options = [flag(key) for key in vars(args) if key in OPTION_POLICIES or key == "epochs"]
     if training_options:
@@ -135,14 +135,14 @@ def train(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch import lenet_training as lt
-    from pyimagesearch.checkpoints import RunCheckpoint, save_model
-    from pyimagesearch.cli import set_seed
-    from pyimagesearch.distribute import describe as describe_strategy
-    from pyimagesearch.distribute import make_strategy
-    from pyimagesearch.fashion_mnist import load_splits
-    from pyimagesearch.lenet_plots import save_run_plots
-    from pyimagesearch.outputs import prepare_dir, write_config, write_json
+    from pyimagesearch.lenet import training as lt
+    from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
+    from pyimagesearch.core.cli import set_seed
+    from pyimagesearch.core.distribute import describe as describe_strategy
+    from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.lenet.data import load_splits
+    from pyimagesearch.lenet.plots import save_run_plots
+    from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
 
     given = {key: value for key, value in vars(args).items() if key in OPTION_POLICIES or key == "epochs"}
     settings = lt.resolve_settings(args.policy, given, args.from_finder)

@@ -20,8 +20,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
-from pyimagesearch.distribute import add_strategy_argument
+from pyimagesearch.core.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.core.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
 DEFAULT_DATASET = "vgg-flowers"  # the smallest target: 1,020 training images, a 60-epoch fine-tuning run fits in an hour on a CPU
@@ -127,7 +127,7 @@ def dataset_name(args) -> str:
     Without --data-dir the name must be a Decathlon target, except for
     --summary, which reads any data set's folder.
     """
-    from pyimagesearch import decathlon
+    from pyimagesearch.transfer import data as decathlon
 
     if args.data_dir is None and not args.summary:
         decathlon.check_decathlon_name(args.dataset)
@@ -143,11 +143,11 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch import decathlon
-    from pyimagesearch import transfer_learning as tl
-    from pyimagesearch.distribute import describe as describe_strategy
-    from pyimagesearch.distribute import make_strategy
-    from pyimagesearch.outputs import prepare_dir
+    from pyimagesearch.transfer import data as decathlon
+    from pyimagesearch.transfer import training as tl
+    from pyimagesearch.core.distribute import describe as describe_strategy
+    from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.core.outputs import prepare_dir
 
     name = dataset_name(args)
     if args.summary:

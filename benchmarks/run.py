@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyimagesearch.cli import HelpFormatter, positive_int, quiet_tensorflow, run  # noqa: E402
+from pyimagesearch.core.cli import HelpFormatter, positive_int, quiet_tensorflow, run  # noqa: E402
 
 quiet_tensorflow()
 
@@ -80,9 +80,9 @@ def bench_throughput(data, rounds: int) -> dict:
     import keras
 
     from pyimagesearch.clr_callback import CyclicLR, CyclicalLearningRate
-    from pyimagesearch.fashion_mnist import make_dataset
-    from pyimagesearch.lenet import build_lenet5
-    from pyimagesearch.training import compile_classifier
+    from pyimagesearch.lenet.data import make_dataset
+    from pyimagesearch.lenet.model import build_lenet5
+    from pyimagesearch.core.training import compile_classifier
 
     x, y = data.x_train, data.y_train
     steps = int(np.ceil(len(x) / BATCH))
@@ -123,9 +123,9 @@ def bench_throughput(data, rounds: int) -> dict:
 def bench_finder(data, rounds: int, batches: int) -> dict:
     import keras
 
-    from pyimagesearch.fashion_mnist import make_dataset
+    from pyimagesearch.lenet.data import make_dataset
     from pyimagesearch.learningratefinder import LearningRateFinder
-    from pyimagesearch.lenet import build_lenet5
+    from pyimagesearch.lenet.model import build_lenet5
 
     def compiled(lr):
         model = build_lenet5()
@@ -156,8 +156,8 @@ def bench_grid(data, lrs, epochs: int, limit: int | None) -> dict:
     import keras
 
     import find_lr
-    from pyimagesearch.lenet import build_lenet5
-    from pyimagesearch.outputs import read_csv
+    from pyimagesearch.lenet.model import build_lenet5
+    from pyimagesearch.core.outputs import read_csv
 
     folder = Path(tempfile.mkdtemp(prefix="grid-"))
     argv = ["--grid", str(len(lrs)), "--epochs", str(epochs), "--batch", str(BATCH), "--start-lr", str(lrs[0]),
@@ -200,7 +200,7 @@ def write_images(folder: Path, classes: int, per_class: int, size: int) -> Path:
 
 def bench_transfer(images: Path, epochs: int, image_size: int) -> dict:
     import transfer
-    from pyimagesearch.outputs import read_csv
+    from pyimagesearch.core.outputs import read_csv
 
     out = Path(tempfile.mkdtemp(prefix="transfer-"))
     seconds = {}
@@ -320,9 +320,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "output" / "benchmarks", help="output folder")
     args = parser.parse_args(argv)
 
-    from pyimagesearch.fashion_mnist import load_splits
+    from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lr_policies import grid_lrs
-    from pyimagesearch.outputs import prepare_dir, write_json, write_text
+    from pyimagesearch.core.outputs import prepare_dir, write_json, write_text
 
     folder = prepare_dir(args.output)
     rounds = args.rounds or (1 if args.quick else 3)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .lr_policies import CLR_MODES, check_clr_args, clr
+from pyimagesearch.lr_policies import CLR_MODES, check_clr_args, clr
 
 
 class CyclicLR(keras.callbacks.Callback):

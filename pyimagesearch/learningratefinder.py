@@ -30,8 +30,8 @@ import math
 import tensorflow as tf
 import keras
 
-from .lr_policies import geometric_lrs
-from .lr_range import LRSuggestion, SmoothedLoss, suggest_lr_range
+from pyimagesearch.lr_policies import geometric_lrs
+from pyimagesearch.lr_range import LRSuggestion, SmoothedLoss, suggest_lr_range
 
 
 class LearningRateFinder:
@@ -134,7 +134,7 @@ class LearningRateFinder:
 
     def plot_loss(self, skipBegin: int = 10, skipEnd: int = 1, title: str = "", ax=None):
         """Plot the smoothed loss against the LR (log axis) with the suggestion marked; return the axes."""
-        from .plots import plot_lr_range
+        from pyimagesearch.lenet.finder_plots import plot_lr_range
 
         lrs, losses = self.lrs[skipBegin:len(self.lrs) - skipEnd], self.losses[skipBegin:len(self.losses) - skipEnd]
         return plot_lr_range(lrs, losses, self.suggest(skipBegin, skipEnd), title=title, ax=ax)

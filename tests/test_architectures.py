@@ -29,8 +29,8 @@ from pyimagesearch.architectures import (
 )
 from pyimagesearch.architectures.command import main
 from pyimagesearch.architectures.report import bytes_text, sum_text
-from pyimagesearch.cli import UserError, run
-from pyimagesearch.lenet import LENET5_PARAMS
+from pyimagesearch.core.cli import UserError, run
+from pyimagesearch.lenet.model import LENET5_PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -454,7 +454,7 @@ def test_cli_bad_input_exits_2_with_one_sentence(tmp_path, capsys, argv, message
 def test_cli_runs_as_a_module_without_tensorflow(tmp_path):
     code = (
         "import sys\n"
-        "from pyimagesearch.cli import run\n"
+        "from pyimagesearch.core.cli import run\n"
         "from pyimagesearch.architectures.command import main\n"
         f"status = run(main, ['alexnet', '--format', 'csv', '--output', {str(tmp_path)!r}])\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules]\n"

@@ -5,7 +5,7 @@ from math import prod
 
 import pytest
 
-from pyimagesearch.cli import UserError, quiet_tensorflow
+from pyimagesearch.core.cli import UserError, quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -22,7 +22,7 @@ from pyimagesearch.architectures import (  # noqa: E402
     vgg19,
     walk,
 )
-from pyimagesearch.lenet import LENET5_PARAMS, build_lenet5  # noqa: E402
+from pyimagesearch.lenet.model import LENET5_PARAMS, build_lenet5  # noqa: E402
 
 
 def keras_macs(layer):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pyimagesearch.cli import UserError
-from pyimagesearch.distribute import Worker, parse_tf_config
+from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.distribute import Worker, parse_tf_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,11 +46,11 @@ MIRRORED = textwrap.dedent("""
     import numpy as np, tensorflow as tf, keras
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from pyimagesearch.distribute import make_strategy
-    from pyimagesearch.fashion_mnist import load_splits
+    from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.learningratefinder import LearningRateFinder
-    from pyimagesearch.lenet import build_lenet5
-    from pyimagesearch.training import compile_classifier
+    from pyimagesearch.lenet.model import build_lenet5
+    from pyimagesearch.core.training import compile_classifier
 
     mirrored, _ = make_strategy("mirrored")
     single = tf.distribute.OneDeviceStrategy("/cpu:0")
@@ -106,8 +106,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import train_lenet  # noqa: E402
-from pyimagesearch.cli import run  # noqa: E402
-from pyimagesearch.outputs import read_csv  # noqa: E402
+from pyimagesearch.core.cli import run  # noqa: E402
+from pyimagesearch.core.outputs import read_csv  # noqa: E402
 
 TRAIN = [sys.executable, str(ROOT / "train_lenet.py"), "--quiet"]
 
@@ -185,7 +185,7 @@ def test_killed_run_resumes_after_its_last_epoch(tmp_path):
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, capsys):
-    from pyimagesearch.checkpoints import RunCheckpoint
+    from pyimagesearch.core.checkpoints import RunCheckpoint
 
     RunCheckpoint(tmp_path, {"lr": 0.1}).state_path.parent.mkdir(parents=True)
     (tmp_path / "checkpoint" / "model.keras").write_bytes(b"")

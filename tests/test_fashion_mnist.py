@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from pyimagesearch import fashion_mnist as fm
-from pyimagesearch.fashion_mnist import DataError
+from pyimagesearch.lenet import data as fm
+from pyimagesearch.lenet.data import DataError
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import find_lr
-from pyimagesearch.cli import run
-from pyimagesearch.outputs import read_csv
+from pyimagesearch.core.cli import run
+from pyimagesearch.core.outputs import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

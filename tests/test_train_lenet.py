@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import train_lenet
-from pyimagesearch.cli import run
-from pyimagesearch.fashion_mnist import DEBIAN_DIR, load_splits
-from pyimagesearch.outputs import read_csv, read_json
+from pyimagesearch.core.cli import run
+from pyimagesearch.lenet.data import DEBIAN_DIR, load_splits
+from pyimagesearch.core.outputs import read_csv, read_json
 
 LIMIT = ["--limit", "1000"]  # 900 training images after the 10% validation split, 1000 test images
 TRAIN_IMAGES, VAL_IMAGES, TEST_IMAGES = 900, 100, 1000

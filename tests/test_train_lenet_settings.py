@@ -6,12 +6,12 @@ import math
 import pytest
 
 import train_lenet
-from pyimagesearch.cli import UserError, run
-from pyimagesearch.lenet_training import (
+from pyimagesearch.core.cli import UserError, run
+from pyimagesearch.lenet.training import (
     Stage, batch_growth_stages, clr_step_size_iterations, comparison_markdown, cycle_note, generalization_verdict,
     read_finder_suggestion, resolve_settings, write_comparison,
 )
-from pyimagesearch.outputs import read_json
+from pyimagesearch.core.outputs import read_json
 
 
 def test_batch_growth_doubles_from_32_to_4096_every_k_epochs():

@@ -24,12 +24,12 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
 import transfer  # noqa: E402
-from pyimagesearch import decathlon  # noqa: E402
-from pyimagesearch import transfer_learning as tl  # noqa: E402
-from pyimagesearch.cli import run  # noqa: E402
-from pyimagesearch.lenet import build_lenet5  # noqa: E402
+from pyimagesearch.transfer import data as decathlon  # noqa: E402
+from pyimagesearch.transfer import training as tl  # noqa: E402
+from pyimagesearch.core.cli import run  # noqa: E402
+from pyimagesearch.lenet.model import build_lenet5  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
-from pyimagesearch.outputs import read_csv  # noqa: E402
+from pyimagesearch.core.outputs import read_csv  # noqa: E402
 
 SEED = 42
 SIZE = 32

@@ -18,11 +18,11 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
-from pyimagesearch import decathlon  # noqa: E402
-from pyimagesearch import transfer_learning as tl  # noqa: E402
-from pyimagesearch.cli import UserError  # noqa: E402
+from pyimagesearch.transfer import data as decathlon  # noqa: E402
+from pyimagesearch.transfer import training as tl  # noqa: E402
+from pyimagesearch.core.cli import UserError  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
-from pyimagesearch.outputs import read_csv  # noqa: E402
+from pyimagesearch.core.outputs import read_csv  # noqa: E402
 
 BGR_MEANS = np.array([103.939, 116.779, 123.68], np.float32)
 
@@ -309,7 +309,7 @@ def test_summary_with_one_mode_and_a_tie():
 
 def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
     import transfer
-    from pyimagesearch import transfer_learning as tl
+    from pyimagesearch.transfer import training as tl
 
     args = transfer.parse_args(["--mode", "both"])
     assert args.dataset == "vgg-flowers" and args.lr is None

@@ -9,8 +9,8 @@ importing this package imports no deep-learning framework.
 Command line: ``python -m pyimagesearch.architectures {alexnet,vgg19,inception,lenet5,receptive-field}``.
 """
 
-from .layers import Conv2D, Dense, Flatten, LayerRow, Network, Parallel, Pool2D, walk
-from .networks import (
+from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, LayerRow, Network, Parallel, Pool2D, walk
+from pyimagesearch.architectures.networks import (
     alexnet,
     convolution_macs,
     convolution_stack,
@@ -20,7 +20,7 @@ from .networks import (
     lenet5,
     vgg19,
 )
-from .receptive_field import ReceptiveField, stacked_size, stacked_size_strided
+from pyimagesearch.architectures.receptive_field import ReceptiveField, stacked_size, stacked_size_strided
 
 __all__ = [
     "Conv2D", "Dense", "Flatten", "LayerRow", "Network", "Parallel", "Pool2D", "ReceptiveField",

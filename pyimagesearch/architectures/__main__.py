@@ -2,8 +2,8 @@
 
 import sys
 
-from ..cli import run
-from .command import main
+from pyimagesearch.core.cli import run
+from pyimagesearch.architectures.command import main
 
 if __name__ == "__main__":
     sys.exit(run(main))

@@ -18,9 +18,9 @@ import platform
 from pathlib import Path
 from typing import Sequence
 
-from ..cli import HelpFormatter, positive_int
-from ..outputs import prepare_dir, write_csv, write_json, write_text
-from .networks import (
+from pyimagesearch.core.cli import HelpFormatter, positive_int
+from pyimagesearch.core.outputs import prepare_dir, write_csv, write_json, write_text
+from pyimagesearch.architectures.networks import (
     ALEXNET_INPUT,
     INCEPTION_INPUT,
     LENET5_INPUT,
@@ -33,8 +33,8 @@ from .networks import (
     lenet5,
     vgg19,
 )
-from .receptive_field import stacked_size_strided
-from .report import (
+from pyimagesearch.architectures.receptive_field import stacked_size_strided
+from pyimagesearch.architectures.report import (
     CSV_FIELDS,
     alexnet_markdown,
     csv_rows,

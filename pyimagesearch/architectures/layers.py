@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 from math import prod
 from typing import Mapping, Sequence, Union
 
-from ..cli import UserError
-from .receptive_field import ReceptiveField, union
+from pyimagesearch.core.cli import UserError
+from pyimagesearch.architectures.receptive_field import ReceptiveField, union
 
 Pair = tuple[int, int]
 Padding = Union[str, int, Pair]

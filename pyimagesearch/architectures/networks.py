@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .layers import Conv2D, Dense, Flatten, Network, Parallel, Pool2D, require_positive, walk
-from .receptive_field import stacked_size_strided
+from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, Network, Parallel, Pool2D, require_positive, walk
+from pyimagesearch.architectures.receptive_field import stacked_size_strided
 
 ALEXNET_INPUT = (227, 227, 3)
 VGG19_INPUT = (224, 224, 3)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cli import UserError
+from pyimagesearch.core.cli import UserError
 
 Pair = tuple[int, int]
 

@@ -5,9 +5,9 @@ Every number in the Markdown is shown as the calculation that gives it.
 
 from __future__ import annotations
 
-from .layers import Network
-from .networks import convolution_macs
-from .receptive_field import stacked_size, stacked_size_strided
+from pyimagesearch.architectures.layers import Network
+from pyimagesearch.architectures.networks import convolution_macs
+from pyimagesearch.architectures.receptive_field import stacked_size, stacked_size_strided
 
 COUNTING_RULE = (
     "Operations are counted as multiply-adds (MACs): one weight times one input value, added to a sum; "

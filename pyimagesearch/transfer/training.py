@@ -41,11 +41,11 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 import keras
 import numpy as np
 
-from . import decathlon
-from .cli import UserError, set_seed
-from .lr_policies import default_milestones, multistep_lr
-from .outputs import prepare_dir, read_csv, read_json, save_figure, write_config, write_csv, write_json, write_text
-from .training import DivergenceGuard, compile_classifier
+from pyimagesearch.transfer import data as decathlon
+from pyimagesearch.core.cli import UserError, set_seed
+from pyimagesearch.lr_policies import default_milestones, multistep_lr
+from pyimagesearch.core.outputs import prepare_dir, read_csv, read_json, save_figure, write_config, write_csv, write_json, write_text
+from pyimagesearch.core.training import DivergenceGuard, compile_classifier
 
 MODES = ("finetune", "feature")
 # The learning rates the task compares: all layers fine-tuned, and only the new last layer trained.
@@ -369,7 +369,7 @@ def train_run(image_set, mode: str, lr: float, settings: Settings, run_dir: Path
     finished run, with the reason in ``metrics["diverged"]``: for an LR sweep
     a too-high LR is a result, not an error.
     """
-    from .transfer_plots import plot_curves
+    from pyimagesearch.transfer.plots import plot_curves
 
     label = run_name(mode, lr)
     (run_dir / "metrics.json").unlink(missing_ok=True)
@@ -377,7 +377,7 @@ def train_run(image_set, mode: str, lr: float, settings: Settings, run_dir: Path
     set_seed(settings.seed)
     import tensorflow as tf
 
-    from .custom_loop import StrategyLoop
+    from pyimagesearch.core.custom_loop import StrategyLoop
 
     strategy = strategy if strategy is not None and mode == "finetune" else tf.distribute.get_strategy()
     with strategy.scope():
@@ -491,7 +491,7 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
 
 def write_description(image_set, folder: Path, say: Callable[[str], None]) -> dict:
     """Write dataset.json, class_distribution.png and samples.png into ``folder``."""
-    from .transfer_plots import plot_class_distribution, plot_samples
+    from pyimagesearch.transfer.plots import plot_class_distribution, plot_samples
 
     description = {"name": image_set.name, "origin": image_set.origin, "evaluation_split": "validation",
                    **decathlon.describe_labels(image_set.labels, image_set.class_names)}

@@ -23,7 +23,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from .cli import UserError
+from pyimagesearch.core.cli import UserError
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .cli import UserError
+from pyimagesearch.core.cli import UserError
 
 
 def prepare_dir(path: str | os.PathLike) -> Path:

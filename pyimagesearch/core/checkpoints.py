@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .cli import UserError
-from .outputs import read_json, write_json
+from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.outputs import read_json, write_json
 
 
 def save_model(model, path: str | os.PathLike) -> Path:

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from .cli import UserError
+from pyimagesearch.core.cli import UserError
 
 TFDS_BUILDER = "visual_domain_decathlon"
 DECATHLON = {  # name: (classes, training images, validation images)

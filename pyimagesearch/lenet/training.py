@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .cli import UserError
-from .lr_policies import CLR_MODES, batch_growth, batch_sizes
-from .outputs import read_json, write_csv, write_json, write_text
+from pyimagesearch.core.cli import UserError
+from pyimagesearch.lr_policies import CLR_MODES, batch_growth, batch_sizes
+from pyimagesearch.core.outputs import read_json, write_csv, write_json, write_text
 
 POLICIES = ("clr", "batch-growth", "fixed")
 OUTPUT_DIRS = {"clr": "output/clr", "batch-growth": "output/batch_growth", "fixed": "output/fixed"}
@@ -315,7 +315,7 @@ def build_optimizer(settings: Settings, momentum: float, weight_decay: float | N
     import keras
     import numpy as np
 
-    from .clr_callback import CyclicalLearningRate
+    from pyimagesearch.clr_callback import CyclicalLearningRate
 
     if settings.policy == "clr":
         if settings.step_size_iterations is None:
@@ -348,10 +348,10 @@ def train(settings: Settings, data, folder: Path, log: RunLog, momentum: float =
     import keras
     import tensorflow as tf
 
-    from .custom_loop import StrategyLoop
-    from .fashion_mnist import make_dataset
-    from .lenet import build_lenet5
-    from .training import DivergenceGuard, compile_classifier
+    from pyimagesearch.core.custom_loop import StrategyLoop
+    from pyimagesearch.lenet.data import make_dataset
+    from pyimagesearch.lenet.model import build_lenet5
+    from pyimagesearch.core.training import DivergenceGuard, compile_classifier
 
     strategy = strategy or tf.distribute.get_strategy()
     state = checkpoint.load() if checkpoint else None
@@ -411,7 +411,7 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
     training split after training, with the final weights, and the
     generalization gap is ``train_accuracy - test_accuracy``.
     """
-    from .fashion_mnist import make_dataset
+    from pyimagesearch.lenet.data import make_dataset
 
     scores = {}
     for split, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),

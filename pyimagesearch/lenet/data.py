@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import UserError, fraction, positive_int
+from pyimagesearch.core.cli import UserError, fraction, positive_int
 
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -16,10 +16,10 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from .custom_loop import StrategyLoop
-from .fashion_mnist import FashionMNIST, make_dataset
-from .lenet import build_lenet5
-from .training import DivergenceGuard, compile_classifier
+from pyimagesearch.core.custom_loop import StrategyLoop
+from pyimagesearch.lenet.data import FashionMNIST, make_dataset
+from pyimagesearch.lenet.model import build_lenet5
+from pyimagesearch.core.training import DivergenceGuard, compile_classifier
 
 
 def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum: float = 0.9,

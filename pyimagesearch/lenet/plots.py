@@ -78,7 +78,7 @@ def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, 
     """
     import matplotlib.pyplot as plt
 
-    from .outputs import save_figure
+    from pyimagesearch.core.outputs import save_figure
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
     plot_curves(history, "loss", ax=left)

@@ -1,0 +1,1 @@
+"""Problem 1: LeNet-5 on Fashion-MNIST under LR policies."""

@@ -1,0 +1,1 @@
+"""Problem 3: ResNet50 transfer learning on a Visual Decathlon target."""
