@@ -109,7 +109,7 @@ def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
     from pyimagesearch.core.outputs import save_figure, write_csv, write_json
-    from pyimagesearch.lenet.finder_plots import plot_lr_grid
+    from pyimagesearch.lenet.plots import plot_lr_grid
 
     columns = ["lr", "final_train_loss", "train_accuracy", "diverged", "epochs_run", "seconds"]
 

@@ -23,25 +23,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, positive_float, positive_int, quiet_tensorflow, run
-from pyimagesearch.lenet.training import COMPARISON_DIR, DEFAULTS, OPTION_POLICIES, OUTPUT_DIRS, POLICIES
+from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
-from pyimagesearch.lr_policies import CLR_MODES
+from pyimagesearch.lenet.settings import OUTPUT_DIRS, POLICIES, add_policy_options, flag, given_options
 
 # Flags that change what a run computes: a checkpoint saved under other values is not resumed.
 RESUME_KEYS = ("seed", "limit", "data_dir", "val_fraction", "momentum", "weight_decay")
-
-
-def gamma_value(text: str) -> float:
-    """argparse type: the exp_range gamma, in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1]")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,40 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--policy", choices=POLICIES, help="LR policy to train with")
     task.add_argument("--compare", nargs=2, type=Path, metavar=("DIR_A", "DIR_B"),
                       help="compare two finished runs instead of training")
-
-    # Options of one policy: left out of the namespace unless given, so that
-    # an option of another policy can be refused; their defaults are in DEFAULTS.
-    own = parser.add_argument_group("policy options (refused by the policies they do not apply to)")
-    hidden = argparse.SUPPRESS
-
-    def policies(option):
-        return "/".join(OPTION_POLICIES[option])
-
-    own.add_argument("--lr-min", type=positive_float, default=hidden,
-                     help=f"{policies('lr_min')}: lower LR of the cycle (default: lr_min of --from-finder)")
-    own.add_argument("--lr-max", type=positive_float, default=hidden,
-                     help=f"{policies('lr_max')}: upper LR of the cycle (default: lr_max of --from-finder)")
-    own.add_argument("--mode", choices=CLR_MODES, default=hidden,
-                     help=f"{policies('mode')}: amplitude scaling of the cycle (default: {DEFAULTS['mode']})")
-    own.add_argument("--step-size", type=positive_float, default=hidden,
-                     help=f"{policies('step_size')}: half a cycle, in epochs (may be fractional; Smith: 2-10) "
-                          f"(default: {DEFAULTS['step_size']:g})")
-    own.add_argument("--gamma", type=gamma_value, default=hidden,
-                     help=f"{policies('gamma')}: exp_range decay per iteration, in (0, 1]; the amplitude is scaled by "
-                          f"gamma**iteration (default: {DEFAULTS['gamma']})")
-    own.add_argument("--batch", type=positive_int, default=hidden,
-                     help=f"{policies('batch')}: batch size (default: {DEFAULTS['batch']})")
-    own.add_argument("--lr", type=positive_float, default=hidden,
-                     help=f"{policies('lr')}: the fixed learning rate (default: lr_max of --from-finder)")
-    own.add_argument("--batch-start", type=positive_int, default=hidden,
-                     help=f"{policies('batch_start')}: first batch size (default: {DEFAULTS['batch_start']})")
-    own.add_argument("--batch-end", type=positive_int, default=hidden,
-                     help=f"{policies('batch_end')}: last batch size, batch-start x 2**k (default: {DEFAULTS['batch_end']})")
-    own.add_argument("--epochs-per-stage", type=positive_int, default=hidden,
-                     help=f"{policies('epochs_per_stage')}: epochs at each batch size (default: {DEFAULTS['epochs_per_stage']})")
-
-    parser.add_argument("--epochs", type=positive_int, default=hidden,
-                        help=f"number of epochs (default: {DEFAULTS['epochs']}; batch-growth: stages x epochs-per-stage)")
+    add_policy_options(parser)
     parser.add_argument("--from-finder", type=Path, default=None, metavar="PATH",
                         help="suggestion.json of find_lr.py: its lr_min/lr_max are the cycle (clr) and its lr_max the "
                              "fixed LR (batch-growth, fixed); explicit LR flags win")
@@ -116,10 +72,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def compare(args) -> int:
-    from pyimagesearch.lenet.training import flag, write_comparison
     from pyimagesearch.core.outputs import prepare_dir, write_config
+    from pyimagesearch.lenet.compare import write_comparison
 
-    training_options = [flag(key) for key in vars(args) if key in OPTION_POLICIES or key == "epochs"]
+    training_options = [flag(key) for key in given_options(args)]
     if training_options:
         raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
     folder = prepare_dir(args.output)
@@ -135,17 +91,19 @@ def train(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.lenet import training as lt
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe as describe_strategy
     from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.core.logging import RunLog
+    from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
+    from pyimagesearch.core.pipeline import steps_per_epoch
+    from pyimagesearch.lenet import training as lt
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lenet.plots import save_run_plots
-    from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
+    from pyimagesearch.lenet.settings import cycle_note, describe, resolve_settings
 
-    given = {key: value for key, value in vars(args).items() if key in OPTION_POLICIES or key == "epochs"}
-    settings = lt.resolve_settings(args.policy, given, args.from_finder)
+    settings = resolve_settings(args.policy, given_options(args), args.from_finder)
     strategy, worker = make_strategy(args.strategy)
     distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
     settings.scale_batches(strategy.num_replicas_in_sync)
@@ -157,7 +115,7 @@ def train(args) -> int:
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
-    settings.set_train_size(len(data.x_train))
+    settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
     checkpoint = RunCheckpoint(folder, {
         **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
     })
@@ -166,17 +124,17 @@ def train(args) -> int:
     resuming = checkpoint.load() is not None
     if not resuming:
         lt.remove_stale_results(folder)
-    description = lt.describe(settings)
+    description = describe(settings)
     write_config(folder, {**vars(args), **settings.as_dict(), "description": description, "data_source": data.source,
                           "distribution": distribution,
                           **{f"{split}_images": size for split, size in data.sizes().items()}})
-    log = lt.RunLog(folder / "log.txt", echo=not args.quiet, append=resuming)
+    log = RunLog(folder / "log.txt", echo=not args.quiet, append=resuming)
     log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
         f"images from {data.source}")
     log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
         f"{distribution['replicas']} x per-replica batch; learning rates used as given")
-    if lt.cycle_note(settings):
-        log(lt.cycle_note(settings))
+    if cycle_note(settings):
+        log(cycle_note(settings))
 
     result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
                       steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
@@ -184,7 +142,7 @@ def train(args) -> int:
     history = result["history"]
     if history:
         save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
-                       lt.steps_per_epoch(len(data.x_train), settings.stages[0].batch_size))
+                       steps_per_epoch(len(data.x_train), settings.stages[0].batch_size, worker is not None))
     if result["diverged"]:
         checkpoint.clear()
         epoch = history[-1]["epoch"] if history else 1

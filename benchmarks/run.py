@@ -80,7 +80,7 @@ def bench_throughput(data, rounds: int) -> dict:
     import keras
 
     from pyimagesearch.clr_callback import CyclicLR, CyclicalLearningRate
-    from pyimagesearch.lenet.data import make_dataset
+    from pyimagesearch.core.pipeline import make_dataset
     from pyimagesearch.lenet.model import build_lenet5
     from pyimagesearch.core.training import compile_classifier
 
@@ -91,7 +91,7 @@ def bench_throughput(data, rounds: int) -> dict:
     keras.utils.set_random_seed(0)
     project = build_lenet5()
     compile_classifier(project, keras.optimizers.SGD(CyclicalLearningRate(**clr), momentum=0.9), steps_per_execution=32)
-    dataset = make_dataset(x, y, BATCH, shuffle=True, seed=0)
+    dataset = make_dataset((x, y), BATCH, shuffle=True, seed=0)
     reference = build_lenet5()
     reference.compile(optimizer=keras.optimizers.SGD(clr["base_lr"], momentum=0.9),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -123,7 +123,7 @@ def bench_throughput(data, rounds: int) -> dict:
 def bench_finder(data, rounds: int, batches: int) -> dict:
     import keras
 
-    from pyimagesearch.lenet.data import make_dataset
+    from pyimagesearch.core.pipeline import make_dataset
     from pyimagesearch.learningratefinder import LearningRateFinder
     from pyimagesearch.lenet.model import build_lenet5
 
@@ -133,7 +133,7 @@ def bench_finder(data, rounds: int, batches: int) -> dict:
         return model
 
     batches = min(batches, int(np.ceil(len(data.x_train) / BATCH)))
-    dataset = make_dataset(data.x_train, data.y_train, BATCH, shuffle=True, seed=0).take(batches)
+    dataset = make_dataset((data.x_train, data.y_train), BATCH, shuffle=True, seed=0).take(batches)
     finder = LearningRateFinder(compiled(1e-3), stopFactor=float("inf"))
     plain = compiled(1e-3)
     finder.find(dataset.take(32), 1e-5, 1e-2, epochs=1, verbose=0)

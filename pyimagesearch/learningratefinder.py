@@ -30,6 +30,8 @@ import math
 import tensorflow as tf
 import keras
 
+from pyimagesearch.core.pipeline import make_dataset
+from pyimagesearch.core.pipeline import steps_per_epoch as steps_per_epoch_of
 from pyimagesearch.lr_policies import geometric_lrs
 from pyimagesearch.lr_range import LRSuggestion, SmoothedLoss, suggest_lr_range
 
@@ -134,7 +136,7 @@ class LearningRateFinder:
 
     def plot_loss(self, skipBegin: int = 10, skipEnd: int = 1, title: str = "", ax=None):
         """Plot the smoothed loss against the LR (log axis) with the suggestion marked; return the axes."""
-        from pyimagesearch.lenet.finder_plots import plot_lr_range
+        from pyimagesearch.core.plotting import plot_lr_range
 
         lrs, losses = self.lrs[skipBegin:len(self.lrs) - skipEnd], self.losses[skipBegin:len(self.losses) - skipEnd]
         return plot_lr_range(lrs, losses, self.suggest(skipBegin, skipEnd), title=title, ax=ax)
@@ -204,10 +206,8 @@ class LearningRateFinder:
             return data, steps_per_epoch
         if not (isinstance(data, (tuple, list)) and len(data) in (2, 3)):
             raise TypeError("`trainData` must be a tuple (x, y) of NumPy arrays or a batched tf.data.Dataset.")
-        count = len(data[0])
-        dataset = tf.data.Dataset.from_tensor_slices(tuple(data)).shuffle(count, seed=seed, reshuffle_each_iteration=True)
-        dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-        return dataset, steps_per_epoch or math.ceil(count / batch_size)
+        dataset = make_dataset(tuple(data), batch_size, shuffle=True, seed=seed)
+        return dataset, steps_per_epoch or steps_per_epoch_of(len(data[0]), batch_size)
 
     def _why_stopped(self, loss: float, smooth: float, best: float) -> str:
         if not math.isfinite(loss):

@@ -7,11 +7,11 @@ import pytest
 
 import train_lenet
 from pyimagesearch.core.cli import UserError, run
-from pyimagesearch.lenet.training import (
-    Stage, batch_growth_stages, clr_step_size_iterations, comparison_markdown, cycle_note, generalization_verdict,
-    read_finder_suggestion, resolve_settings, write_comparison,
-)
 from pyimagesearch.core.outputs import read_json
+from pyimagesearch.lenet.compare import comparison_markdown, generalization_verdict, write_comparison
+from pyimagesearch.lenet.settings import (
+    Stage, batch_growth_stages, clr_step_size_iterations, cycle_note, read_finder_suggestion, resolve_settings,
+)
 
 
 def test_batch_growth_doubles_from_32_to_4096_every_k_epochs():

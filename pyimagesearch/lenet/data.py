@@ -241,16 +241,3 @@ def load_splits(data_dir=None, val_fraction: float = 0.1, seed: int = 42, limit:
         to_model_input(x_test), y_test.astype(np.int32),
         source,
     )
-
-
-def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int | None = None):
-    """A ``tf.data`` pipeline over in-memory arrays: (shuffle), batch, prefetch.
-
-    Shuffling reshuffles every epoch from ``seed``, so a run is reproducible.
-    """
-    import tensorflow as tf
-
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -17,7 +17,8 @@ import keras
 import tensorflow as tf
 
 from pyimagesearch.core.custom_loop import StrategyLoop
-from pyimagesearch.lenet.data import FashionMNIST, make_dataset
+from pyimagesearch.core.pipeline import make_dataset
+from pyimagesearch.lenet.data import FashionMNIST
 from pyimagesearch.lenet.model import build_lenet5
 from pyimagesearch.core.training import DivergenceGuard, compile_classifier
 
@@ -42,7 +43,7 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
             print(f"[{index}/{len(lrs)}] lr = {lr:.3g}")
         keras.utils.set_random_seed(seed)
         # A new pipeline per LR: a reused one would carry on its shuffling order.
-        dataset = make_dataset(data.x_train, data.y_train, batch_size, shuffle=True, seed=seed)
+        dataset = make_dataset((data.x_train, data.y_train), batch_size, shuffle=True, seed=seed)
         with (strategy or tf.distribute.get_strategy()).scope():
             model = build_lenet5()
             compile_classifier(model, keras.optimizers.SGD(float(lr), momentum=momentum), steps_per_execution)

@@ -1,4 +1,4 @@
-"""Plots of LeNet-5 training runs: LR trace, learning curves, loss against log2(batch size).
+"""Plots of Problem 1: the LR range test, the LR grid, and LeNet-5 training runs.
 
 Each function draws on the axes it is given (a new figure when ``ax`` is
 None) and returns them; none calls ``plt.show()``.
@@ -13,18 +13,34 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from pyimagesearch.core.plotting import axes_or_new, mark_suggestion, plot_curves
 
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(7, 4))
+def plot_lr_grid(rows, suggestion=None, title: str = "", ax=None):
+    """Final training loss of each LR in the grid, diverged runs marked with x (Smith Figure 3 style)."""
+    ax = axes_or_new(ax)
+    lrs = np.array([row["lr"] for row in rows], dtype=float)
+    losses = np.array([row["final_train_loss"] for row in rows], dtype=float)
+    diverged = np.array([row["diverged"] for row in rows], dtype=bool)
+    ax.plot(lrs[~diverged], losses[~diverged], "o-", color="tab:blue", label="final training loss")
+    if diverged.any():
+        finite = np.isfinite(losses[~diverged])
+        top = losses[~diverged][finite].max() if finite.any() else 1.0
+        ax.plot(lrs[diverged], np.full(diverged.sum(), top), "x", color="tab:red", markersize=10,
+                label="diverged (stopped)")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("training loss after the last epoch")
+    mark_suggestion(ax, suggestion)
+    ax.set_title(title or "Training loss against learning rate")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best")
     return ax
 
 
 def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=None, title: str = ""):
     """The LR at every optimizer step (iteration), with epochs on the top axis."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 7, 4)
     ax.plot(np.arange(len(lrs)), lrs, linewidth=1)
     ax.set_xlabel("iteration")
     ax.set_ylabel("learning rate")
@@ -36,24 +52,9 @@ def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=N
     return ax
 
 
-def plot_curves(history: Sequence[Mapping[str, float]], metric: str = "loss", ax=None, title: str = ""):
-    """Training and validation ``metric`` ("loss" or "accuracy") against epoch."""
-    ax = _axes(ax)
-    epochs = [row["epoch"] for row in history]
-    ax.plot(epochs, [row[metric] for row in history], marker="o", markersize=3, label=f"train {metric}")
-    ax.plot(epochs, [row[f"val_{metric}"] for row in history], marker="s", markersize=3, label=f"validation {metric}")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    ax.set_title(title or f"{metric} per epoch")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return ax
-
-
 def plot_loss_vs_log2_batch(history: Sequence[Mapping[str, float]], ax=None, title: str = ""):
     """Training loss of each epoch against log2(batch size), epochs joined in order."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 7, 4)
     log2_batch = [math.log2(row["batch_size"]) for row in history]
     losses = [row["loss"] for row in history]
     ax.plot(log2_batch, losses, color="0.7", linewidth=1, zorder=1)
