@@ -66,8 +66,12 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
-          strategy=None, multiworker: bool = False, checkpoint=None) -> dict[str, Any]:
+          strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
+
+    A fresh LeNet-5 starts from Keras' seeded initialisation, or from
+    ``initial_weights`` (a list as ``model.get_weights()`` returns, e.g. a
+    pre-trained network's) with a new optimizer.
 
     The model and optimizer are created in ``strategy``'s scope (default: the
     current strategy); stage batch sizes are global batches. ``multiworker``
@@ -100,6 +104,8 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
             optimizer = model.optimizer
         else:
             model = build_lenet5()
+            if initial_weights is not None:
+                model.set_weights(initial_weights)
         compile_classifier(model, optimizer, steps_per_execution=steps_per_execution)
     trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
     # Validation runs after every epoch on the same batches: cache them once built.
