@@ -141,3 +141,11 @@ def test_help_explains_every_flag(capsys):
         assert action.help, action.option_strings
         for option in action.option_strings:
             assert option in text
+
+
+def test_every_flag_is_in_the_readme_section():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Region proposals (Problem 2.5)", 1)[1].split("\n## ", 1)[0]
+    flags = [flag for action in build_parser()._actions for flag in action.option_strings
+             if flag.startswith("--") and flag != "--help"]
+    assert flags and [flag for flag in flags if f"`{flag}" not in section] == []
