@@ -91,7 +91,7 @@ def range_test(args, data, folder: Path, strategy) -> int:
                 verbose=0 if args.quiet else 1, seed=args.seed)
     seconds = time.perf_counter() - started
     rows = [{"lr": lr, "raw_loss": raw, "smoothed_loss": smooth}
-            for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.losses)]
+            for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.smoothed_losses)]
     write_csv(folder / "lr_finder.csv", rows, ["lr", "raw_loss", "smoothed_loss"])
     suggestion = finder.suggest(args.skip_begin, args.skip_end)
     title = f"LR range test, LeNet-5 on Fashion-MNIST, batch {args.batch}"
@@ -153,14 +153,12 @@ def main(argv=None) -> int:
 
     matplotlib.use("Agg")
     from pyimagesearch.core.cli import set_seed
-    from pyimagesearch.core.distribute import describe, make_strategy
+    from pyimagesearch.core.distribute import describe, make_strategy, output_folder
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.core.outputs import prepare_dir, write_config
 
     strategy, worker = make_strategy(args.strategy)
-    folder = args.output
-    if worker is not None and not worker.is_chief:
-        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = output_folder(args.output, worker)
     folder = prepare_dir(folder)
     data = load_splits(args.data_dir, args.val_fraction, args.seed, args.limit)
     if len(data.x_train) < args.batch:

@@ -94,7 +94,7 @@ def train(args) -> int:
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.core.distribute import make_strategy, output_folder
     from pyimagesearch.core.logging import RunLog
     from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
     from pyimagesearch.core.pipeline import steps_per_epoch
@@ -107,9 +107,7 @@ def train(args) -> int:
     strategy, worker = make_strategy(args.strategy)
     distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
     settings.scale_batches(strategy.num_replicas_in_sync)
-    folder = Path(args.output)
-    if worker is not None and not worker.is_chief:
-        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = output_folder(Path(args.output), worker)
     folder = prepare_dir(folder)
     set_seed(args.seed)
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)

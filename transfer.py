@@ -143,49 +143,53 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.transfer import data as decathlon
-    from pyimagesearch.transfer import training as tl
     from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy
+    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.logging import RunLog
     from pyimagesearch.core.outputs import prepare_dir
+    from pyimagesearch.transfer import data as decathlon
+    from pyimagesearch.transfer.describe import write_description
+    from pyimagesearch.transfer.settings import (
+        MODES, TASK_LRS, TransferSettings, check_weights, dtype_policy_name, resolve_milestones,
+    )
+    from pyimagesearch.transfer.summary import write_summary
+    from pyimagesearch.transfer.sweep import sweep
 
     name = dataset_name(args)
     if args.summary:
-        print(tl.write_summary(Path(args.output) / name, name))
+        print(write_summary(Path(args.output) / name, name))
         return 0
     strategy, worker = make_strategy(args.strategy)
-    folder = Path(args.output) / name
-    if worker is not None and not worker.is_chief:
-        folder = folder / f"worker-{worker.index}"  # the chief's files are the results; the others keep their own
+    folder = output_folder(Path(args.output) / name, worker)
     folder = prepare_dir(folder)
 
     if not args.describe:  # checked before the data set is read, which can take a while
-        milestones = tl.resolve_milestones(args.epochs, args.milestones)
-        weights = tl.check_weights(args.weights)
+        milestones = resolve_milestones(args.epochs, args.milestones)
+        weights = check_weights(args.weights)
     if args.data_dir is None:
         image_set = decathlon.load_decathlon(name)
     else:
         image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
-    say = tl.Log(folder / "transfer.log")
-    tl.write_description(image_set, folder, say)
+    say = RunLog(folder / "transfer.log", append=True)
+    write_description(image_set, folder, say)
     if args.describe:
         return 0
 
-    settings = tl.Settings(
+    settings = TransferSettings(
         data=image_set.origin, epochs=args.epochs, milestones=tuple(milestones), gamma=args.gamma,
         batch_size=args.batch_size, image_size=args.image_size, augment=args.augment, weights=weights,
-        dtype_policy=tl.dtype_policy_name(args.mixed_precision), seed=args.seed,
+        dtype_policy=dtype_policy_name(args.mixed_precision), seed=args.seed,
     )
-    modes = tl.MODES if args.mode == "both" else (args.mode,)
+    modes = MODES if args.mode == "both" else (args.mode,)
     say(f"milestones {milestones}, gamma {args.gamma:g}, dtype policy {settings.dtype_policy}, weights {weights}")
     distribution = describe_strategy(strategy, args.batch_size, worker)
     say(f"finetune: {distribution['strategy']}, {distribution['replicas']} replica(s), global batch "
         f"{distribution['global_batch']}, learning rates used as given; feature: one device, batch {args.batch_size}")
-    lrs = args.lr or {mode: tl.TASK_LRS[mode] for mode in modes}
-    tl.sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
+    lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
+    sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
              save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
              multiworker=worker is not None)
-    tl.write_summary(folder, name)
+    write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0
 

@@ -40,8 +40,9 @@ class LearningRateFinder:
     """Train while the LR grows geometrically from ``startLR`` to ``endLR``.
 
     Attributes after ``find``: ``lrs`` (LR used for each batch), ``raw_losses``
-    (that batch's loss), ``losses`` (smoothed), ``stop_reason`` (why it stopped
-    early, empty if it ran to the end), ``history`` (all three as a dict).
+    (that batch's loss), ``smoothed_losses`` (``losses`` in the pyimagesearch
+    original), ``stop_reason`` (why it stopped early, empty if it ran to the
+    end), ``history`` (all three as a dict, named as the columns of find_lr.py's CSV).
     """
 
     def __init__(self, model, stopFactor: float = 4, beta: float = 0.98):
@@ -55,13 +56,22 @@ class LearningRateFinder:
     def reset(self) -> None:
         """Forget the results of an earlier sweep."""
         self.lrs: list[float] = []
-        self.losses: list[float] = []
+        self.smoothed_losses: list[float] = []
         self.raw_losses: list[float] = []
         self.stop_reason = ""
 
     @property
+    def losses(self) -> list[float]:
+        """The smoothed losses, under the pyimagesearch original's name."""
+        return self.smoothed_losses
+
+    @losses.setter
+    def losses(self, values) -> None:
+        self.smoothed_losses = list(values)
+
+    @property
     def history(self) -> dict[str, list[float]]:
-        return {"lr": self.lrs, "raw_loss": self.raw_losses, "loss": self.losses}
+        return {"lr": self.lrs, "raw_loss": self.raw_losses, "smoothed_loss": self.smoothed_losses}
 
     def find(self, trainData, startLR: float, endLR: float, epochs: int | None = None,
              stepsPerEpoch: int | None = None, batchSize: int = 32, sampleSize: int = 2048,
@@ -88,7 +98,7 @@ class LearningRateFinder:
                 with the rest when the weights are restored.
 
         Returns:
-            ``self``, with ``lrs``, ``raw_losses`` and ``losses`` filled.
+            ``self``, with ``lrs``, ``raw_losses`` and ``smoothed_losses`` filled.
         """
         if not 0 < startLR < endLR:
             raise ValueError(f"Arguments must satisfy 0 < startLR < endLR. Received: startLR={startLR}, endLR={endLR}")
@@ -118,12 +128,12 @@ class LearningRateFinder:
                         smooth, stop = smoother.update(loss)
                         self.lrs.append(float(lr))
                         self.raw_losses.append(loss)
-                        self.losses.append(smooth)
+                        self.smoothed_losses.append(smooth)
                         if stop:
                             self.stop_reason = self._why_stopped(loss, smooth, smoother.best)
                             return self
                     if progress:
-                        progress.update(len(self.lrs), [("lr", self.lrs[-1]), ("loss", self.losses[-1])])
+                        progress.update(len(self.lrs), [("lr", self.lrs[-1]), ("loss", self.smoothed_losses[-1])])
         finally:
             self._restore(optimizer, snapshot)
             if progress and self.stop_reason:
@@ -132,13 +142,13 @@ class LearningRateFinder:
 
     def suggest(self, skipBegin: int = 10, skipEnd: int = 1) -> LRSuggestion:
         """lr_min and lr_max from the smoothed curve (rule in ``lr_range.suggest_lr_range``)."""
-        return suggest_lr_range(self.lrs, self.losses, skipBegin, skipEnd)
+        return suggest_lr_range(self.lrs, self.smoothed_losses, skipBegin, skipEnd)
 
     def plot_loss(self, skipBegin: int = 10, skipEnd: int = 1, title: str = "", ax=None):
         """Plot the smoothed loss against the LR (log axis) with the suggestion marked; return the axes."""
         from pyimagesearch.core.plotting import plot_lr_range
 
-        lrs, losses = self.lrs[skipBegin:len(self.lrs) - skipEnd], self.losses[skipBegin:len(self.losses) - skipEnd]
+        lrs, losses = self.lrs[skipBegin:len(self.lrs) - skipEnd], self.smoothed_losses[skipBegin:len(self.lrs) - skipEnd]
         return plot_lr_range(lrs, losses, self.suggest(skipBegin, skipEnd), title=title, ax=ax)
 
     def _checked_optimizer(self):

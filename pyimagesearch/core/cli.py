@@ -76,6 +76,11 @@ def fraction(text: str) -> float:
     return _number(float, text, lambda v: 0 < v < 1, "between 0 and 1 (exclusive)")
 
 
+def unit_interval(text: str) -> float:
+    """argparse type: a float in the half-open interval (0, 1] (a decay factor, an IoU threshold)."""
+    return _number(float, text, lambda v: 0 < v <= 1, "in (0, 1]")
+
+
 def nonnegative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
     return int(_number(int, text, lambda v: v >= 0, ">= 0"))

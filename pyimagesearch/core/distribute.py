@@ -122,3 +122,14 @@ def describe(strategy, per_replica_batch: int, worker: Worker | None = None) -> 
     if worker is not None:
         info.update(worker=worker.index, task_type=worker.task_type, workers=worker.count)
     return info
+
+
+def output_folder(folder, worker: Worker | None):
+    """Where a process writes: ``folder`` for one process or the chief; ``folder/worker-N`` for worker N.
+
+    The chief's files are the results; the other workers keep their own copy.
+    """
+    from pathlib import Path
+
+    folder = Path(folder)
+    return folder if worker is None or worker.is_chief else folder / f"worker-{worker.index}"

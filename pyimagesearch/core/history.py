@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import keras
 
-from pyimagesearch.core.outputs import write_csv
+from pyimagesearch.core.outputs import read_csv, write_csv
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -57,10 +57,16 @@ class EpochHistory(keras.callbacks.Callback):
             lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         row = {"epoch": epoch + 1, **self.extra, "steps": iterations - self.first_step, "iterations": iterations,
                "lr": lr, **{key: float(logs.get(key, float("nan"))) for key in METRICS},
-               self.time_field: now - self.clock}
+               self.time_field: round(now - self.clock, 3)}
         self.clock = now
         self.rows.append(row)
         write_csv(self.path, self.rows, self.fields)
         self.log(self.describe(row))
         if self.after_epoch:
             self.after_epoch()
+
+
+def read_history(path: str | os.PathLike) -> list[dict[str, float]]:
+    """Rows of a history CSV written by ``EpochHistory``, every value a float (NaN where empty)."""
+    return [{key: float(value) if value not in (None, "") else float("nan") for key, value in row.items()}
+            for row in read_csv(path)]

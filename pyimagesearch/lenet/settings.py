@@ -24,24 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pyimagesearch.core.cli import UserError, positive_float, positive_int
+from pyimagesearch.core.cli import UserError, positive_float, positive_int, unit_interval
 from pyimagesearch.core.outputs import read_json
 from pyimagesearch.core.pipeline import steps_per_epoch
 from pyimagesearch.lr_policies import CLR_MODES, batch_growth, batch_sizes
 
 POLICIES = ("clr", "batch-growth", "fixed")
 OUTPUT_DIRS = {"clr": "output/clr", "batch-growth": "output/batch_growth", "fixed": "output/fixed"}
-
-
-def gamma_value(text: str) -> float:
-    """argparse type: the exp_range gamma, in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1]")
-    return value
 
 
 @dataclass(frozen=True)
@@ -62,7 +51,7 @@ OPTIONS = {
     # Epochs per half cycle (Smith: 2-10 epochs' worth of iterations); 2.5 makes the default
     # 20 epochs four whole cycles, ending at lr_min, and did best of 2, 2.5, 4, 5 and 10 here.
     "step_size": Option(("clr",), 2.5, positive_float, "half a cycle, in epochs (may be fractional; Smith: 2-10)"),
-    "gamma": Option(("clr",), 0.99994, gamma_value,  # bckenstler's example value
+    "gamma": Option(("clr",), 0.99994, unit_interval,  # bckenstler's example value
                     "exp_range decay per iteration, in (0, 1]; the amplitude is scaled by gamma**iteration"),
     "batch": Option(("clr", "fixed"), 64, positive_int, "batch size"),
     "lr": Option(("batch-growth", "fixed"), None, positive_float, "the fixed learning rate (default: lr_max of --from-finder)"),

@@ -10,20 +10,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from pyimagesearch.core.plotting import new_axes
+from pyimagesearch.core.plotting import plot_curves as plot_curves_panel
+
 MAX_CLASS_TICKS = 40  # beyond this many classes the names are unreadable as tick labels
-
-
-def _new_axes(ncols: int = 1, width: float = 5.0, height: float = 3.5):
-    import matplotlib.pyplot as plt
-
-    _, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
-    return axes[0] if ncols > 1 else axes[0, 0]
 
 
 def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Sequence[str], title: str = "", ax=None):
     """Images per class, one bar series per split stacked on the previous one."""
     if ax is None:
-        ax = _new_axes(width=max(6.0, min(16.0, 0.25 * len(class_names))))
+        ax = new_axes(width=max(6.0, min(16.0, 0.25 * len(class_names))))
     positions = np.arange(len(class_names))
     bottom = np.zeros(len(class_names))
     for split, split_counts in counts.items():
@@ -46,7 +42,7 @@ def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Se
 def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None):
     """A row of images (uint8, any size) with their titles; returns the axes."""
     if axes is None:
-        axes = _new_axes(ncols=len(images), width=2.6, height=2.9)
+        axes = new_axes(ncols=len(images), width=2.6, height=2.9)
     axes = np.atleast_1d(axes)
     for ax, image, title in zip(axes, images, titles):
         ax.imshow(image)
@@ -55,29 +51,24 @@ def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None)
     return axes
 
 
-def plot_curves(history: Mapping[str, Sequence[float]], title: str = "", axes=None):
+def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None):
     """Loss, accuracy (training and validation) and the learning rate per epoch.
 
-    ``history`` has the columns of ``history.csv``: epoch, lr, loss, accuracy,
-    val_loss, val_accuracy. Returns the three axes.
+    ``rows`` are history rows (``core.history.read_history``): epoch, lr,
+    loss, accuracy, val_loss, val_accuracy. Returns the three axes.
     """
     from matplotlib.ticker import MaxNLocator
 
     if axes is None:
-        axes = _new_axes(ncols=3, width=4.2, height=3.2)
-    epochs = np.asarray(history["epoch"], dtype=int)
+        axes = new_axes(ncols=3, width=4.2, height=3.2)
     for ax, metric in zip(axes[:2], ("loss", "accuracy")):
-        ax.plot(epochs, np.asarray(history[metric], float), marker=".", label="training")
-        ax.plot(epochs, np.asarray(history["val_" + metric], float), marker=".", label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.legend()
-    axes[2].plot(epochs, np.asarray(history["lr"], float), marker=".", drawstyle="steps-post")
+        plot_curves_panel(rows, metric, ax=ax, title=metric)
+    axes[2].plot([row["epoch"] for row in rows], [row["lr"] for row in rows], marker=".", drawstyle="steps-post")
     axes[2].set_yscale("log")
     axes[2].set_xlabel("epoch")
     axes[2].set_ylabel("learning rate")
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[2].set_title("learning rate")
+    axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         axes[0].figure.suptitle(title)
     return axes

@@ -12,7 +12,7 @@ import find_lr
 from pyimagesearch.core.cli import run
 from pyimagesearch.core.outputs import read_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_range_test_writes_all_files(tmp_path):

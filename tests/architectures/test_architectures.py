@@ -32,7 +32,7 @@ from pyimagesearch.architectures.report import bytes_text, sum_text
 from pyimagesearch.core.cli import UserError, run
 from pyimagesearch.lenet.model import LENET5_PARAMS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- independent references --------------------------------------------------------------

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
@@ -25,7 +25,9 @@ import tensorflow_datasets as tfds  # noqa: E402
 
 import transfer  # noqa: E402
 from pyimagesearch.transfer import data as decathlon  # noqa: E402
-from pyimagesearch.transfer import training as tl  # noqa: E402
+from pyimagesearch.transfer.pipeline import make_pipeline  # noqa: E402
+from pyimagesearch.transfer.models import HEAD_NAME, IMAGENET_NOTOP_FILE, build_models  # noqa: E402
+from pyimagesearch.transfer.settings import run_name  # noqa: E402
 from pyimagesearch.core.cli import run  # noqa: E402
 from pyimagesearch.lenet.model import build_lenet5  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
@@ -73,11 +75,11 @@ def sweep(tmp_path_factory):
 
 def load_trained(sweep, mode: str):
     """A run's trained weights loaded into freshly built models (random base, zero head)."""
-    models = tl.build_models(3, mode, LR, SIZE, "none")
-    assert not any(w.any() for w in models.model.get_layer(tl.HEAD_NAME).get_weights())  # the head starts at zero
+    models = build_models(3, mode, LR, SIZE, "none")
+    assert not any(w.any() for w in models.model.get_layer(HEAD_NAME).get_weights())  # the head starts at zero
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")  # not needed here
-        models.model.load_weights(sweep.folder / tl.run_name(mode, LR) / "model.weights.h5")
+        models.model.load_weights(sweep.folder / run_name(mode, LR) / "model.weights.h5")
     return models
 
 
@@ -89,7 +91,7 @@ def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
     assert description["splits"]["train"]["images"] == 24 and description["splits"]["validation"]["images"] == 6
     assert description["samples"] == ["blue", "blue", "green", "green"]
     for mode in ("finetune", "feature"):
-        run_dir = sweep.folder / tl.run_name(mode, LR)
+        run_dir = sweep.folder / run_name(mode, LR)
         for name in RUN_FILES:
             assert (run_dir / name).stat().st_size > 0, f"{mode}: {name}"
         metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -101,7 +103,7 @@ def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
         assert metrics["feature_cache"] == (None if mode == "finetune" else "once")
         config = json.loads((run_dir / "config.json").read_text())
         assert (config["mode"], config["lr"], config["resolved"]["milestones"]) == (mode, LR, [1, 2])
-    finals = {mode: json.loads((sweep.folder / tl.run_name(mode, LR) / "metrics.json").read_text())["final_val_accuracy"]
+    finals = {mode: json.loads((sweep.folder / run_name(mode, LR) / "metrics.json").read_text())["final_val_accuracy"]
               for mode in ("finetune", "feature")}
     summary = (sweep.folder / "summary.md").read_text()
     assert f"**Winner: {max(finals, key=finals.get)} at lr 1e-05**" in summary and finals["finetune"] != finals["feature"]
@@ -112,7 +114,7 @@ def test_the_lr_of_every_epoch_follows_the_milestones(sweep):
     expected = [np.float32(multistep_lr(epoch, LR, [1, 2], 0.1)) for epoch in range(3)]
     assert expected == [np.float32(v) for v in (1e-5, 1e-6, 1e-7)]
     for mode in ("finetune", "feature"):
-        rows = read_csv(sweep.folder / tl.run_name(mode, LR) / "history.csv")
+        rows = read_csv(sweep.folder / run_name(mode, LR) / "history.csv")
         assert [np.float32(row["lr"]) for row in rows] == expected, mode
 
 
@@ -125,7 +127,7 @@ def test_feature_mode_changes_only_the_head(sweep):
         ["kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"], 53)
     for after, before in zip(base_weights(models.base), base_weights(init), strict=True):
         np.testing.assert_array_equal(after, before)
-    kernel, bias = models.model.get_layer(tl.HEAD_NAME).get_weights()
+    kernel, bias = models.model.get_layer(HEAD_NAME).get_weights()
     assert kernel.any() and bias.any()
 
 
@@ -139,26 +141,26 @@ def test_finetune_mode_changes_the_base(sweep):
         if kind == "kernel":  # trained from the initial weights with LR <= 1e-5, not replaced by others
             assert np.linalg.norm(after - before) < 1e-3 * np.linalg.norm(before)
     assert changed["kernel"] == 53 and changed["moving_mean"] == 53 and changed["moving_variance"] == 53
-    assert models.model.get_layer(tl.HEAD_NAME).get_weights()[0].any()
+    assert models.model.get_layer(HEAD_NAME).get_weights()[0].any()
 
 
 def test_cached_features_give_the_full_models_accuracy(sweep):
     models = load_trained(sweep, "feature")
     image_set = decathlon.load_folder(sweep.data, seed=SEED)
-    val = decathlon.make_pipeline(image_set.encoded("validation"), SIZE, 8)
+    val = make_pipeline(image_set.encoded("validation"), SIZE, 8)
     predicted = np.argmax(models.model.predict(val.map(lambda x, y: x), verbose=0), axis=1)
     accuracy = np.mean(predicted == image_set.labels["validation"])
-    metrics = json.loads((sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text())
+    metrics = json.loads((sweep.folder / run_name("feature", LR) / "metrics.json").read_text())
     assert metrics["final_val_accuracy"] == pytest.approx(accuracy, abs=1e-7)
 
 
 def test_a_sweep_keeps_finished_runs_and_refuses_other_settings(sweep, capsys):
-    kept = (sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text()
+    kept = (sweep.folder / run_name("feature", LR) / "metrics.json").read_text()
     argv = [a if a != "both" else "feature" for a in sweep.argv]
     argv[argv.index("--lr") + 1] = f"3e-5,{LR}"
     assert transfer.main(argv) == 0
-    assert (sweep.folder / tl.run_name("feature", LR) / "metrics.json").read_text() == kept
-    assert f"{tl.run_name('feature', LR)} finished earlier" in (sweep.folder / "transfer.log").read_text()
+    assert (sweep.folder / run_name("feature", LR) / "metrics.json").read_text() == kept
+    assert f"{run_name('feature', LR)} finished earlier" in (sweep.folder / "transfer.log").read_text()
     assert len(read_csv(sweep.folder / "feature_lr3e-05" / "history.csv")) == 3
     summary = (sweep.folder / "summary.md").read_text()
     assert summary.count("| feature |") == 2 and summary.count("| finetune |") == 1
@@ -181,11 +183,11 @@ def test_tfds_target_feature_mode_with_augmentation_and_mixed_precision(tmp_path
         assert transfer.main(argv) == 0
     folder = tmp_path / "dtd"
     assert json.loads((folder / "dataset.json").read_text())["num_classes"] == 47
-    metrics = json.loads((folder / tl.run_name("feature", LR) / "metrics.json").read_text())
+    metrics = json.loads((folder / run_name("feature", LR) / "metrics.json").read_text())
     assert metrics["feature_cache"] == "per epoch" and metrics["train_images"] == 12
     assert metrics["settings"]["dtype_policy"] == "mixed_bfloat16"
     assert metrics["settings"]["milestones"] == [1, 2, 3]  # default_milestones(4)
-    rows = read_csv(folder / tl.run_name("feature", LR) / "history.csv")
+    rows = read_csv(folder / run_name("feature", LR) / "history.csv")
     assert [np.float32(r["lr"]) for r in rows] == [np.float32(multistep_lr(e, LR, [1, 2, 3])) for e in range(4)]
     assert keras.config.dtype_policy().name == "float32"
 
@@ -198,9 +200,9 @@ def test_describe_only_writes_the_description(tmp_path):
 
 
 def test_mixed_precision_computes_the_base_in_bfloat16_and_the_head_in_float32():
-    models = tl.build_models(5, "finetune", 0.01, SIZE, "none", dtype_policy_name="mixed_bfloat16")
+    models = build_models(5, "finetune", 0.01, SIZE, "none", dtype_policy_name="mixed_bfloat16")
     assert models.base.dtype_policy.name == "mixed_bfloat16"
-    assert models.model.get_layer(tl.HEAD_NAME).dtype_policy.name == "float32"
+    assert models.model.get_layer(HEAD_NAME).dtype_policy.name == "float32"
     assert all(v.dtype == "float32" for v in models.model.weights)
     assert keras.config.dtype_policy().name == "float32"
 
@@ -273,7 +275,7 @@ def test_imagenet_weights_offline(capsys, colours, tmp_path, monkeypatch):
     monkeypatch.setattr(file_utils, "get_file", offline)
     error = one_error_line(capsys, ["--data-dir", str(colours), "--epochs", "1", "--image-size", str(SIZE), "--output", str(tmp_path)])
     assert "the ImageNet weights of ResNet50 could not be loaded or downloaded (Exception: URL fetch failure" in error
-    assert f"copy {tl.IMAGENET_NOTOP_FILE}" in error and "--weights PATH" in error
+    assert f"copy {IMAGENET_NOTOP_FILE}" in error and "--weights PATH" in error
 
 
 def test_tfds_offline_fails_fast(capsys, tmp_path, monkeypatch):

@@ -19,7 +19,12 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
 from pyimagesearch.transfer import data as decathlon  # noqa: E402
-from pyimagesearch.transfer import training as tl  # noqa: E402
+from pyimagesearch.transfer.pipeline import make_pipeline, preprocess, resize_side  # noqa: E402
+from pyimagesearch.transfer.describe import describe_labels, sample_positions  # noqa: E402
+from pyimagesearch.transfer.run import history_recorder, multistep_scheduler  # noqa: E402
+from pyimagesearch.transfer.settings import MODES, TASK_LRS, TransferSettings, resolve_milestones  # noqa: E402
+from pyimagesearch.transfer.summary import best_runs, summary_markdown  # noqa: E402
+from pyimagesearch.transfer.sweep import sweep  # noqa: E402
 from pyimagesearch.core.cli import UserError  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
 from pyimagesearch.core.outputs import read_csv  # noqa: E402
@@ -55,7 +60,7 @@ def test_preprocess_leaves_float_input_unchanged_and_matches_caffe():
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 255, (2, 5, 6, 3)).astype(np.float32)
     before = images.copy()
-    out = decathlon.preprocess(images)
+    out = preprocess(images)
     np.testing.assert_array_equal(images, before)
     np.testing.assert_array_equal(out, caffe_reference(before))
 
@@ -63,20 +68,20 @@ def test_preprocess_leaves_float_input_unchanged_and_matches_caffe():
 def test_preprocess_does_not_wrap_uint8_arrays_or_tensors():
     images = np.array([[[[0, 128, 255]]]], np.uint8)
     expected = caffe_reference(images)  # [255 - 103.939, 128 - 116.779, 0 - 123.68]
-    np.testing.assert_array_equal(decathlon.preprocess(images), expected)
-    np.testing.assert_array_equal(np.asarray(decathlon.preprocess(tf.constant(images))), expected)
+    np.testing.assert_array_equal(preprocess(images), expected)
+    np.testing.assert_array_equal(np.asarray(preprocess(tf.constant(images))), expected)
     np.testing.assert_array_equal(images, [[[[0, 128, 255]]]])
 
 
 # --------------------------------------------------------------------------- pipeline geometry
 
 def test_resize_side_keeps_the_decathlon_ratio():
-    assert [decathlon.resize_side(s) for s in (32, 64, 224)] == [36, 72, 252]
+    assert [resize_side(s) for s in (32, 64, 224)] == [36, 72, 252]
 
 
 def test_pipeline_centre_crops_an_image_already_at_the_resize_side():
     image = np.random.default_rng(1).integers(0, 256, (72, 100, 3), dtype=np.uint8)
-    images, labels = first_batch(decathlon.make_pipeline(encoded_dataset([image]), 64, 1))
+    images, labels = first_batch(make_pipeline(encoded_dataset([image]), 64, 1))
     # shorter side 72 = resize_side(64): no resize, centre crop at (72-64)//2 = 4 and (100-64)//2 = 18
     np.testing.assert_array_equal(images[0], caffe_reference(image[4:68, 18:82]))
     assert labels.tolist() == [0]
@@ -85,7 +90,7 @@ def test_pipeline_centre_crops_an_image_already_at_the_resize_side():
 def test_pipeline_resizes_the_shorter_side_of_small_and_tall_images():
     small = np.full((18, 25, 3), (10, 20, 30), np.uint8)
     tall = np.full((90, 40, 3), (200, 100, 50), np.uint8)
-    images, _ = first_batch(decathlon.make_pipeline(encoded_dataset([small, tall]), 32, 2))
+    images, _ = first_batch(make_pipeline(encoded_dataset([small, tall]), 32, 2))
     assert images.shape == (2, 32, 32, 3)
     # a uniform image stays uniform under any resize and crop
     np.testing.assert_allclose(images[0], np.broadcast_to(caffe_reference(small[:1, :1])[0, 0], (32, 32, 3)), atol=1e-3)
@@ -101,10 +106,10 @@ def _window_offsets(crop: np.ndarray, image: np.ndarray) -> list[tuple[int, int]
 def test_augmented_crops_are_windows_reproducible_per_seed_and_new_each_epoch():
     image = np.random.default_rng(2).integers(0, 256, (36, 50, 3), dtype=np.uint8)  # 36 = resize_side(32)
     reference = caffe_reference(image)
-    pipeline = decathlon.make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3)
+    pipeline = make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3)
     epoch1, _ = first_batch(pipeline)
     epoch2, _ = first_batch(pipeline)
-    again, _ = first_batch(decathlon.make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3))
+    again, _ = first_batch(make_pipeline(encoded_dataset([image] * 6), 32, 6, augment="crop-flip", seed=3))
     np.testing.assert_array_equal(epoch1, again)
     assert not np.array_equal(epoch1, epoch2)
     flipped = 0
@@ -118,7 +123,7 @@ def test_augmented_crops_are_windows_reproducible_per_seed_and_new_each_epoch():
 
 def test_crop_augmentation_never_flips():
     image = np.random.default_rng(4).integers(0, 256, (36, 50, 3), dtype=np.uint8)
-    crops, _ = first_batch(decathlon.make_pipeline(encoded_dataset([image] * 8), 32, 8, augment="crop", seed=0))
+    crops, _ = first_batch(make_pipeline(encoded_dataset([image] * 8), 32, 8, augment="crop", seed=0))
     assert all(_window_offsets(crop, caffe_reference(image)) for crop in crops)
 
 
@@ -210,7 +215,7 @@ def test_tfds_path_with_mock_data():
         expected = {split: [int(label) for _, label in tfds.as_numpy(
             tfds.load("visual_domain_decathlon/gtsrb", split=split, as_supervised=True, shuffle_files=False))]
             for split in ("train", "validation")}
-        images, labels = first_batch(decathlon.make_pipeline(image_set.encoded("train"), 32, 9))
+        images, labels = first_batch(make_pipeline(image_set.encoded("train"), 32, 9))
     assert image_set.num_classes == 43
     assert image_set.origin == "tfds visual_domain_decathlon/gtsrb"
     assert {split: image_set.labels[split].tolist() for split in expected} == expected
@@ -234,7 +239,7 @@ def test_tfds_failure_is_one_sentence_about_working_offline(monkeypatch):
 
 def test_describe_labels_counts_images_per_class():
     labels = {"train": np.array([0, 0, 0, 2, 2, 3], np.int32), "validation": np.array([1, 3], np.int32)}
-    description = decathlon.describe_labels(labels, ["a", "b", "c", "d"])
+    description = describe_labels(labels, ["a", "b", "c", "d"])
     assert description["num_classes"] == 4
     train = description["splits"]["train"]
     assert train["images"] == 6 and train["counts"] == [3, 0, 2, 1]
@@ -246,21 +251,21 @@ def test_describe_labels_counts_images_per_class():
 def test_sample_positions_take_two_images_of_the_two_largest_classes():
     labels = np.array([2, 1, 1, 0, 2, 1, 2, 0])
     # class 1 and class 2 have three images each (tie: lower label first)
-    assert decathlon.sample_positions(labels) == [1, 2, 0, 4]
+    assert sample_positions(labels) == [1, 2, 0, 4]
 
 
 # --------------------------------------------------------------------------- schedule glue and summary
 
 def test_default_and_given_milestones():
-    assert tl.resolve_milestones(60) == [15, 30, 45]
-    assert tl.resolve_milestones(4) == [1, 2, 3]
-    assert tl.resolve_milestones(3) == [1, 2]  # default_milestones(3) == [1, 2, 2]
-    assert tl.resolve_milestones(2) == [1]  # default_milestones(2) == [0, 1, 2]
-    assert tl.resolve_milestones(1) == []
-    assert tl.resolve_milestones(10, [2, 7]) == [2, 7]
+    assert resolve_milestones(60) == [15, 30, 45]
+    assert resolve_milestones(4) == [1, 2, 3]
+    assert resolve_milestones(3) == [1, 2]  # default_milestones(3) == [1, 2, 2]
+    assert resolve_milestones(2) == [1]  # default_milestones(2) == [0, 1, 2]
+    assert resolve_milestones(1) == []
+    assert resolve_milestones(10, [2, 7]) == [2, 7]
     for bad, message in (([0], "outside the epochs"), ([10], "outside the epochs"), ([5, 3], "strictly increasing")):
         with pytest.raises(UserError, match=message):
-            tl.resolve_milestones(10, bad)
+            resolve_milestones(10, bad)
 
 
 def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
@@ -270,9 +275,9 @@ def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
     x = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int32)
     lr, milestones, gamma, epochs = 0.3, [2, 5, 6], 0.5, 8
-    recorder = tl.EpochHistory(tmp_path / "history.csv", epochs, lambda text: None, "probe")
+    recorder = history_recorder(tmp_path / "history.csv", "probe", epochs, model, lambda text: None)
     model.fit(x, y, batch_size=4, epochs=epochs, validation_data=(x, y), verbose=0,
-              callbacks=[tl.multistep_scheduler(lr, milestones, gamma), recorder])
+              callbacks=[multistep_scheduler(lr, milestones, gamma), recorder])
     rows = read_csv(tmp_path / "history.csv")
     logged = [np.float32(row["lr"]) for row in rows]
     assert logged == [np.float32(multistep_lr(e, lr, milestones, gamma)) for e in range(epochs)]
@@ -287,7 +292,7 @@ def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0):
 def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
     runs = [fake_run("feature", 0.1, 0.60, wall=20.0, per_epoch=0.01), fake_run("feature", 0.01, 0.70, wall=25.0, per_epoch=0.01),
             fake_run("finetune", 0.001, 0.825, 0.85, wall=500.0, per_epoch=100.0), fake_run("finetune", 0.01, 0.50, wall=400.0)]
-    text = tl.summary_markdown("dtd", runs)
+    text = summary_markdown("dtd", runs)
     assert "| finetune | 0.001 | 85.0% (3) | 82.5% | 4 | 500.0 |  |" in text
     assert "- fine-tuning: lr 0.001, final 82.5%, best 85.0%" in text
     assert "- feature extraction: lr 0.01, final 70.0%, best 70.0%" in text
@@ -300,27 +305,27 @@ def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
 
 def test_summary_with_one_mode_and_a_tie():
     runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.5)]
-    text = tl.summary_markdown("x", runs)
+    text = summary_markdown("x", runs)
     assert "**Winner: feature at lr 0.1** with 50.0% final validation accuracy (tied with feature at lr 0.01)." in text
     assert "Only feature extraction runs are finished; train with --mode finetune as well to compare the two." in text
-    assert math.isclose(tl.best_runs(runs)["feature"]["lr"], 0.1)
+    assert math.isclose(best_runs(runs)["feature"]["lr"], 0.1)
 
 
 
 def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
     import transfer
-    from pyimagesearch.transfer import training as tl
+    from pyimagesearch.transfer import sweep as transfer_sweep
 
     args = transfer.parse_args(["--mode", "both"])
     assert args.dataset == "vgg-flowers" and args.lr is None
     calls = []
-    monkeypatch.setattr(tl, "FeatureExtractor", lambda *a, **k: "extractor")
-    monkeypatch.setattr(tl, "train_run", lambda image_set, mode, lr, *a, **k: calls.append((mode, lr)) or {})
-    monkeypatch.setattr(tl, "write_config", lambda *a, **k: None)
+    monkeypatch.setattr(transfer_sweep, "FeatureExtractor", lambda *a, **k: "extractor")
+    monkeypatch.setattr(transfer_sweep, "train_run", lambda image_set, mode, lr, *a, **k: calls.append((mode, lr)) or {})
+    monkeypatch.setattr(transfer_sweep, "write_config", lambda *a, **k: None)
     image_set = type("ImageSet", (), {"size": lambda self, split: 10})()
-    settings = tl.Settings(data="d", epochs=1, milestones=(), gamma=0.1, batch_size=8, image_size=32, augment="none",
+    settings = TransferSettings(data="d", epochs=1, milestones=(), gamma=0.1, batch_size=8, image_size=32, augment="none",
                            weights="none", dtype_policy="float32", seed=0)
-    tl.sweep(image_set, tl.MODES, {mode: tl.TASK_LRS[mode] for mode in tl.MODES}, settings, tmp_path, print, {},
+    sweep(image_set, MODES, {mode: TASK_LRS[mode] for mode in MODES}, settings, tmp_path, print, {},
              overwrite=True)
     assert calls == [("finetune", 0.1), ("finetune", 0.01), ("finetune", 0.001),
                      ("feature", 1.0), ("feature", 0.1), ("feature", 0.01), ("feature", 0.001)]

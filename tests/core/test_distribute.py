@@ -11,7 +11,7 @@ import pytest
 from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.distribute import Worker, parse_tf_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tf_config(workers=2, index=0, task_type="worker"):

@@ -1,0 +1,76 @@
+"""Describing a target data set: class counts, sample images, dataset.json and its figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from pyimagesearch.core.outputs import save_figure, write_json
+
+
+def describe_labels(labels: dict[str, np.ndarray], class_names: list[str]) -> dict:
+    """Number of classes, images per split and images per class (min/median/max) of each split."""
+    splits = {}
+    for split, split_labels in labels.items():
+        per_class = np.bincount(split_labels, minlength=len(class_names))
+        splits[split] = {
+            "images": int(len(split_labels)),
+            "images_per_class": {
+                "min": int(per_class.min()),
+                "median": float(np.median(per_class)),
+                "max": int(per_class.max()),
+            },
+            "classes_without_images": int(np.sum(per_class == 0)),
+            "counts": per_class.tolist(),
+        }
+    return {"num_classes": len(class_names), "class_names": list(class_names), "splits": splits}
+
+
+def sample_positions(labels: np.ndarray, classes: int = 2, per_class: int = 2) -> list[int]:
+    """Positions of ``per_class`` images from each of the ``classes`` most frequent classes.
+
+    Ties go to the lower label; within a class, the first images in stored order.
+    """
+    counts = np.bincount(labels)
+    chosen = np.argsort(-counts, kind="stable")[:classes]
+    return [int(i) for c in chosen for i in np.flatnonzero(labels == c)[:per_class]]
+
+
+def sample_images(image_set, split: str = "train", classes: int = 2, per_class: int = 2):
+    """Decoded images (uint8 arrays, as stored) and labels at ``sample_positions``."""
+    import tensorflow as tf
+
+    wanted = sample_positions(image_set.labels[split], classes, per_class)
+    found = {}
+    for position, (data, label) in enumerate(image_set.encoded(split).take(max(wanted) + 1).as_numpy_iterator()):
+        if position in wanted:
+            found[position] = (tf.io.decode_image(data, channels=3, expand_animations=False).numpy(), int(label))
+    return [found[p][0] for p in wanted], [found[p][1] for p in wanted]
+
+
+# --------------------------------------------------------------------------- the input pipeline
+
+
+def write_description(image_set, folder: Path, say: Callable[[str], None]) -> dict:
+    """Write dataset.json, class_distribution.png and samples.png into ``folder``."""
+    from pyimagesearch.transfer.plots import plot_class_distribution, plot_samples
+
+    description = {"name": image_set.name, "origin": image_set.origin, "evaluation_split": "validation",
+                   **describe_labels(image_set.labels, image_set.class_names)}
+    images, labels = sample_images(image_set)
+    description["samples"] = [image_set.class_names[label] for label in labels]
+    write_json(folder / "dataset.json", description)
+    counts = {split: info["counts"] for split, info in description["splits"].items()}
+    ax = plot_class_distribution(counts, image_set.class_names, title=f"{image_set.name}: images per class")
+    save_figure(ax.figure, folder / "class_distribution.png")
+    axes = plot_samples(images, [f"class {image_set.class_names[label]}" for label in labels])
+    save_figure(axes[0].figure, folder / "samples.png")
+    parts = []
+    for split, info in description["splits"].items():
+        per_class = info["images_per_class"]
+        parts.append(f"{split} {info['images']:,} images "
+                     f"({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
+    say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts))
+    return description
