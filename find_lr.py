@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, fraction, nonnegative_int, positive_float, positive_int, quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, fraction, nonnegative_int, positive_float, positive_int,
+    quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.data import add_data_arguments
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
     add_data_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_verbose_argument(parser)
     add_strategy_argument(parser)
     return parser
 
@@ -148,7 +150,7 @@ def report(suggestion, plot: Path) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    quiet_tensorflow()
+    quiet_tensorflow(args.verbose)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -23,7 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int, quiet_tensorflow, run
+from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, positive_int, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="continue an unfinished run of the same settings in --output after its last finished "
                              "epoch (a checkpoint is saved after every epoch); --no-resume starts over")
+    add_verbose_argument(parser)
     add_strategy_argument(parser)
     return parser
 
@@ -161,7 +162,7 @@ def train(args) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    quiet_tensorflow()
+    quiet_tensorflow(args.verbose)
     return compare(args) if args.compare else train(args)
 
 

@@ -20,7 +20,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.core.cli import (
+    HelpFormatter, UserError, add_verbose_argument, fraction, positive_float, positive_int, quiet_tensorflow, run,
+)
 from pyimagesearch.core.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--overwrite", action="store_true", help="train runs again even when they finished earlier")
     out.add_argument("--save-weights", action="store_true",
                      help="also save each run's trained model as model.weights.h5 (about 95 MB for ResNet50)")
+    add_verbose_argument(out)
     return parser
 
 
@@ -139,7 +142,7 @@ def dataset_name(args) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    quiet_tensorflow()
+    quiet_tensorflow(args.verbose)
     import matplotlib
 
     matplotlib.use("Agg")

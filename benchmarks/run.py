@@ -38,9 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyimagesearch.core.cli import HelpFormatter, positive_int, quiet_tensorflow, run  # noqa: E402
-
-quiet_tensorflow()
+from pyimagesearch.core.cli import (  # noqa: E402
+    HelpFormatter, add_verbose_argument, positive_int, quiet_tensorflow, run,
+)
 
 import numpy as np  # noqa: E402
 
@@ -318,7 +318,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes (figures, not targets)")
     parser.add_argument("--rounds", type=positive_int, default=None, help="alternations per comparison (3; quick 1)")
     parser.add_argument("--output", type=Path, default=ROOT / "output" / "benchmarks", help="output folder")
+    add_verbose_argument(parser)
     args = parser.parse_args(argv)
+    quiet_tensorflow(args.verbose)
 
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lr_policies import grid_lrs

@@ -8,8 +8,11 @@ stderr and exit status 2, without a traceback. Programming errors still raise.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
+import tempfile
 import warnings
 from typing import Callable, Sequence
 
@@ -38,10 +41,76 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     return int(status or 0)
 
 
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ start-up chatter; call before importing it."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+VERBOSE_VARIABLE = "PYIMAGESEARCH_VERBOSE"
+# What TensorFlow's C++ libraries log while they load, before absl logging is set up (so before
+# TF_CPP_MIN_LOG_LEVEL applies): "WARNING: All log messages before absl::InitializeLog() ...", then
+# lines such as "I0000 00:00:1795804380.808965   22704 port.cc:153] oneDNN custom operations are on ...".
+STARTUP_LINE = re.compile(r"WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} [\d:.]+ +\d+ \S+:\d+\] ")
+
+
+def verbose_requested(verbose: bool = False) -> bool:
+    """True for ``--verbose`` or the environment variable ``PYIMAGESEARCH_VERBOSE`` set to anything but 0 or empty."""
+    return verbose or os.environ.get(VERBOSE_VARIABLE, "") not in ("", "0")
+
+
+def quiet_tensorflow(verbose: bool = False) -> None:
+    """Import TensorFlow without its start-up messages; the first call in every entry point's ``main``.
+
+    - ``TF_CPP_MIN_LOG_LEVEL=3`` (unless already set) hides TensorFlow's C++
+      info, warning and error lines once it runs, such as "failed call to
+      cuInit: UNKNOWN ERROR (303)" on a machine without a GPU;
+    - the lines its libraries print while they load (oneDNN, "Could not find
+      cuda drivers") come before that setting applies, so TensorFlow is
+      imported here with stderr captured, and only those lines are dropped;
+      anything else it printed is passed on;
+    - absl's Python logger is set to errors only, which hides TensorFlow
+      Datasets' warnings ("Variant folder ... has no dataset_info.json" before
+      an offline error).
+
+    TensorFlow's own Python warnings (for example tf.function retracing) stay
+    visible. With ``verbose`` or ``PYIMAGESEARCH_VERBOSE=1`` nothing is hidden.
+    """
     warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
+    if verbose_requested(verbose):
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        printed: list[str] = []
+        try:
+            with captured_stderr(printed):
+                import tensorflow  # noqa: F401
+        finally:
+            lines = "".join(printed).splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not STARTUP_LINE.match(line)))
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    """``--verbose``: let TensorFlow print its start-up messages (see ``quiet_tensorflow``)."""
+    parser.add_argument("--verbose", action="store_true",
+                        help=f"show TensorFlow's start-up and log messages, hidden by default (or set {VERBOSE_VARIABLE}=1)")
+
+
+@contextlib.contextmanager
+def captured_stderr(printed: list[str]):
+    """Send file descriptor 2, where C and C++ code print too, to a temporary file during the block.
+
+    What was printed is appended to ``printed`` when the block ends, also when it raises.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            printed.append(capture.read().decode(errors="replace"))
 
 
 def set_seed(seed: int) -> None:
