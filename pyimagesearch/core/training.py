@@ -58,3 +58,29 @@ class DivergenceGuard(keras.callbacks.Callback):
             return
         self.diverged = True
         self.model.stop_training = True
+
+
+class FreshStart:
+    """A compiled model's initial weights and optimizer state, put back before each run of a sweep.
+
+    A new Keras model for every run of a sweep (every LR of a grid) means
+    new ``tf.function``s to trace; in a sweep of short runs TensorFlow then
+    warns about "tf.function retracing" and spends the time tracing. One
+    model restored in place keeps its traced train and test steps, and each
+    run starts as a new model built with the same seed would: the same
+    weights (BatchNorm statistics included), zero momentum, iteration 0.
+    """
+
+    def __init__(self, model):
+        model.optimizer.build(model.trainable_variables)  # create the momentum slots now, to save them
+        self.model = model
+        self.weights = model.get_weights()
+        self.optimizer_state = [variable.numpy() for variable in model.optimizer.variables]
+
+    def restore(self, lr: float | None = None) -> None:
+        """Put the initial weights and optimizer state back; then set the LR to ``lr`` if given."""
+        self.model.set_weights(self.weights)
+        for variable, value in zip(self.model.optimizer.variables, self.optimizer_state):
+            variable.assign(value)
+        if lr is not None:
+            self.model.optimizer.learning_rate = lr

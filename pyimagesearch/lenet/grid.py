@@ -1,7 +1,9 @@
 """The literal LR sweep: a fresh LeNet-5 trained for a few epochs at each LR of a grid.
 
 Every LR starts from the same initial weights (same seed) and sees the same
-batches, so the only difference between runs is the learning rate. A run
+batches, so the only difference between runs is the learning rate. One
+model serves every LR, restored to its initial weights and optimizer state
+before each (``training.FreshStart``), so its train step is traced once. A run
 whose loss becomes NaN/inf or grows past ``stop_factor`` x ln(10), the loss
 of a uniform prediction that a fresh network starts near, is stopped at once
 and recorded as diverged; the sweep goes on.
@@ -20,7 +22,7 @@ from pyimagesearch.core.custom_loop import StrategyLoop
 from pyimagesearch.core.pipeline import make_dataset
 from pyimagesearch.lenet.data import FashionMNIST
 from pyimagesearch.lenet.model import build_lenet5
-from pyimagesearch.core.training import DivergenceGuard, compile_classifier
+from pyimagesearch.core.training import DivergenceGuard, FreshStart, compile_classifier
 
 
 def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum: float = 0.9,
@@ -38,16 +40,19 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
     called as each LR finishes, so results can be written as they come.
     """
     rows: list[dict] = []
+    keras.utils.set_random_seed(seed)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_lenet5()
+        compile_classifier(model, keras.optimizers.SGD(float(lrs[0]), momentum=momentum), steps_per_execution)
+        fresh = FreshStart(model)
+    trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
     for index, lr in enumerate(lrs, start=1):
         if verbose:
             print(f"[{index}/{len(lrs)}] lr = {lr:.3g}")
         keras.utils.set_random_seed(seed)
         # A new pipeline per LR: a reused one would carry on its shuffling order.
         dataset = make_dataset((data.x_train, data.y_train), batch_size, shuffle=True, seed=seed)
-        with (strategy or tf.distribute.get_strategy()).scope():
-            model = build_lenet5()
-            compile_classifier(model, keras.optimizers.SGD(float(lr), momentum=momentum), steps_per_execution)
-        trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
+        fresh.restore(float(lr))
         guard = DivergenceGuard(stop_factor, reference_loss=math.log(data.num_classes))
         started = time.perf_counter()
         history = trainer.fit(dataset, epochs=epochs, callbacks=[guard], verbose=verbose).history

@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import keras
 
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.training import compile_classifier
+from pyimagesearch.core.training import FreshStart, compile_classifier
 from pyimagesearch.transfer.data import error_reason
 from pyimagesearch.transfer.settings import MODES, dtype_policy
 
@@ -105,3 +105,31 @@ def build_models(num_classes: int, mode: str, lr: float, image_size: int, weight
             model = trained = keras.Model(images, head(base(images)), name="resnet50_finetune")
         compile_classifier(trained, keras.optimizers.SGD(learning_rate=lr, momentum=MOMENTUM))
     return Models(model, base, trained)
+
+
+class ModelPool:
+    """The models of a sweep, built once per mode and put back to their initial state for every run.
+
+    A new ResNet50 (or head) for every LR has new train and test steps to
+    trace, and a sweep of short runs makes TensorFlow warn about tf.function
+    retracing. Here a mode's models are built on its first run and restored
+    for each later one (``core.training.FreshStart``: initial weights, zero
+    momentum, iteration 0), so every run starts as freshly built models
+    would. Only the mode last used is kept: the fine-tuning model is released
+    when feature extraction begins.
+    """
+
+    def __init__(self):
+        self.mode, self.models, self.fresh = None, None, None
+
+    def get(self, mode: str, lr: float, build: Callable[[], Models], strategy) -> Models:
+        """The models for a run of ``mode`` at ``lr``: ``build()`` in ``strategy``'s scope the first time."""
+        if mode == self.mode:
+            self.fresh.restore(lr)
+            return self.models
+        self.mode, self.models, self.fresh = None, None, None
+        with strategy.scope():
+            self.models = build()
+            self.fresh = FreshStart(self.models.trained)
+        self.mode = mode
+        return self.models

@@ -30,7 +30,7 @@ from pyimagesearch.core.training import DivergenceGuard
 from pyimagesearch.lr_policies import multistep_lr
 from pyimagesearch.transfer.pipeline import make_pipeline
 from pyimagesearch.transfer.features import FeatureExtractor, feature_batches
-from pyimagesearch.transfer.models import build_models
+from pyimagesearch.transfer.models import ModelPool, build_models
 from pyimagesearch.transfer.settings import TransferSettings, run_name
 
 HISTORY_FIELDS = ["epoch", "lr", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
@@ -93,7 +93,7 @@ def run_metrics(rows: list[dict], mode: str, lr: float, settings: TransferSettin
 
 def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_dir: Path, say: Callable[[str], None],
               extractor: FeatureExtractor | None = None, save_weights: bool = False, progress: bool = False,
-              strategy=None, multiworker: bool = False) -> dict:
+              strategy=None, multiworker: bool = False, pool: ModelPool | None = None) -> dict:
     """Train one (mode, LR) run and write history.csv, curves.png (model.weights.h5) and metrics.json.
 
     Fine-tuning runs under ``strategy`` (default: the current one) with
@@ -107,6 +107,9 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     loss of the zero-initialised head) stops the run early; it is still a
     finished run, with the reason in ``metrics["diverged"]``: for an LR sweep
     a too-high LR is a result, not an error.
+
+    ``pool`` (a ``models.ModelPool``) lends the models of the sweep's
+    earlier runs of this mode, restored; without it they are built anew.
     """
     from pyimagesearch.transfer.plots import plot_curves
 
@@ -119,9 +122,9 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     from pyimagesearch.core.custom_loop import StrategyLoop
 
     strategy = strategy if strategy is not None and mode == "finetune" else tf.distribute.get_strategy()
-    with strategy.scope():
-        models = build_models(image_set.num_classes, mode, lr, settings.image_size, settings.weights,
-                              settings.dtype_policy, base=None if extractor is None else extractor.base)
+    models = (pool or ModelPool()).get(mode, lr, lambda: build_models(
+        image_set.num_classes, mode, lr, settings.image_size, settings.weights, settings.dtype_policy,
+        base=None if extractor is None else extractor.base), strategy)
     if extractor is not None and extractor.base is None:
         extractor.base = models.base
     batch_size = settings.batch_size * strategy.num_replicas_in_sync

@@ -8,6 +8,7 @@ from typing import Callable, Mapping, Sequence
 from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.outputs import prepare_dir, read_json, write_config
 from pyimagesearch.transfer.features import FeatureExtractor
+from pyimagesearch.transfer.models import ModelPool
 from pyimagesearch.transfer.run import train_run
 from pyimagesearch.transfer.settings import TransferSettings, run_name
 from pyimagesearch.transfer.summary import percent
@@ -43,12 +44,13 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
 
     Finished runs are checked first (``finished_run``), so a mismatch stops
     the sweep before any training. Feature-extraction runs share one frozen
-    base and its cached features.
+    base and its cached features; the runs of a mode share its models,
+    restored before each (``models.ModelPool``).
     """
     lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
     runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs_of[mode]]
     kept = {} if overwrite else {run_dir.name: finished_run(run_dir, settings) for _, _, run_dir in runs}
-    results, extractor = [], None
+    results, extractor, pool = [], None, ModelPool()
     for mode, lr, run_dir in runs:
         if kept.get(run_dir.name):
             metrics = kept[run_dir.name]
@@ -63,5 +65,5 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
-                                 save_weights, progress, strategy=strategy, multiworker=multiworker))
+                                 save_weights, progress, strategy=strategy, multiworker=multiworker, pool=pool))
     return results
