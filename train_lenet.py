@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="continue an unfinished run of the same settings in --output after its last finished "
                              "epoch (a checkpoint is saved after every epoch); --no-resume starts over")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="also write TensorBoard logs (loss, accuracy, the LR of every step) into OUTPUT/tensorboard; "
+                             "view them with: tensorboard --logdir output")
     add_verbose_argument(parser)
     add_strategy_argument(parser)
     return parser
@@ -137,7 +140,7 @@ def train(args) -> int:
 
     result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
                       steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                      multiworker=worker is not None, checkpoint=checkpoint)
+                      multiworker=worker is not None, checkpoint=checkpoint, tensorboard=args.tensorboard)
     history = result["history"]
     if history:
         save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],

@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--overwrite", action="store_true", help="train runs again even when they finished earlier")
     out.add_argument("--save-weights", action="store_true",
                      help="also save each run's trained model as model.weights.h5 (about 95 MB for ResNet50)")
+    out.add_argument("--tensorboard", action="store_true",
+                     help="also write TensorBoard logs (loss, accuracy, the LR of every step) into each run's "
+                          "tensorboard/ folder; view them with: tensorboard --logdir output")
     add_verbose_argument(out)
     return parser
 
@@ -191,7 +194,7 @@ def main(argv=None) -> int:
     lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
              save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
-             multiworker=worker is not None)
+             multiworker=worker is not None, tensorboard=args.tensorboard)
     write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0

@@ -8,6 +8,7 @@ the compiled step, so ``steps_per_execution`` can run many batches per call.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,11 @@ def epoch_line(epochs: int):
 
 def remove_stale_results(folder: Path) -> None:
     """Delete the result files of an earlier run in ``folder``, so none can pass for this run's."""
+    from pyimagesearch.core.tensorboard import LOG_DIR
+
     for name in RUN_FILES:
         (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / LOG_DIR, ignore_errors=True)
 
 
 
@@ -66,7 +70,8 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
-          strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None) -> dict[str, Any]:
+          strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None,
+          tensorboard: bool = False) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
     A fresh LeNet-5 starts from Keras' seeded initialisation, or from
@@ -79,6 +84,8 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     which fails under ``MultiWorkerMirroredStrategy``. With a
     ``checkpoints.RunCheckpoint``, the state is saved after every epoch and a
     saved state is resumed: training continues after its last epoch.
+    ``tensorboard`` writes TensorBoard logs into ``folder/tensorboard``
+    (``core.tensorboard``), the LR of every optimizer step included.
 
     Returns ``{"model", "trainer", "history", "train_time_s", "lr_at", "diverged"}``;
     ``trainer`` has ``evaluate`` (the model, or the loop); ``diverged`` is "" or
@@ -91,6 +98,7 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     from pyimagesearch.core.custom_loop import StrategyLoop
     from pyimagesearch.core.history import EpochHistory
     from pyimagesearch.core.pipeline import make_dataset
+    from pyimagesearch.core.tensorboard import LOG_DIR, tensorboard_callbacks
     from pyimagesearch.core.training import DivergenceGuard, compile_classifier
     from pyimagesearch.lenet.model import build_lenet5
 
@@ -127,6 +135,7 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     def save_state():
         checkpoint.save(model, {"epochs_done": len(history), "history": history, "reference_loss": reference})
 
+    logs = tensorboard_callbacks(folder / LOG_DIR, lr_at) if tensorboard else []
     train_time = sum(row["time_s"] for row in history)
     for index, stage in enumerate(settings.stages):
         if stage.end_epoch <= done:
@@ -139,7 +148,7 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
         started = time.perf_counter()
         recorder.start()
         trainer.fit(train_data, validation_data=val_data, initial_epoch=max(stage.first_epoch, done),
-                    epochs=stage.end_epoch, callbacks=[guard, recorder], verbose=0)
+                    epochs=stage.end_epoch, callbacks=[guard, recorder, *logs], verbose=0)
         train_time += time.perf_counter() - started
         if guard.diverged:
             break

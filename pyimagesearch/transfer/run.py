@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -93,7 +94,7 @@ def run_metrics(rows: list[dict], mode: str, lr: float, settings: TransferSettin
 
 def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_dir: Path, say: Callable[[str], None],
               extractor: FeatureExtractor | None = None, save_weights: bool = False, progress: bool = False,
-              strategy=None, multiworker: bool = False, pool: ModelPool | None = None) -> dict:
+              strategy=None, multiworker: bool = False, tensorboard: bool = False, pool: ModelPool | None = None) -> dict:
     """Train one (mode, LR) run and write history.csv, curves.png (model.weights.h5) and metrics.json.
 
     Fine-tuning runs under ``strategy`` (default: the current one) with
@@ -110,11 +111,15 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
 
     ``pool`` (a ``models.ModelPool``) lends the models of the sweep's
     earlier runs of this mode, restored; without it they are built anew.
+    ``tensorboard`` also writes TensorBoard logs into ``run_dir/tensorboard``
+    (``core.tensorboard``; the LR of every step is the epoch's LR).
     """
+    from pyimagesearch.core.tensorboard import LOG_DIR, tensorboard_callbacks
     from pyimagesearch.transfer.plots import plot_curves
 
     label = run_name(mode, lr)
     (run_dir / "metrics.json").unlink(missing_ok=True)
+    shutil.rmtree(run_dir / LOG_DIR, ignore_errors=True)
     start = time.perf_counter()
     set_seed(settings.seed)
     import tensorflow as tf
@@ -133,6 +138,8 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     recorder = history_recorder(run_dir / "history.csv", label, settings.epochs, models.trained, say)
     guard = DivergenceGuard(reference_loss=math.log(image_set.num_classes))
     callbacks = [multistep_scheduler(lr, settings.milestones, settings.gamma), recorder, guard]
+    if tensorboard:
+        callbacks += tensorboard_callbacks(run_dir / LOG_DIR)
     recorder.start()
     if mode == "finetune":
         trainer = StrategyLoop(models.trained) if multiworker else models.trained

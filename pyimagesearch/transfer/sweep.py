@@ -37,7 +37,7 @@ def finished_run(run_dir: Path, settings: TransferSettings) -> dict | None:
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]], settings: TransferSettings,
           folder: Path,
           say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False, strategy=None, multiworker: bool = False) -> list[dict]:
+          progress: bool = False, strategy=None, multiworker: bool = False, tensorboard: bool = False) -> list[dict]:
     """Train every (mode, LR) run not yet finished; return the metrics of all of them.
 
     ``lrs`` is one list for every mode, or a list per mode.
@@ -45,7 +45,8 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
     Finished runs are checked first (``finished_run``), so a mismatch stops
     the sweep before any training. Feature-extraction runs share one frozen
     base and its cached features; the runs of a mode share its models,
-    restored before each (``models.ModelPool``).
+    restored before each (``models.ModelPool``). ``tensorboard``: every run
+    trained also writes TensorBoard logs into its folder.
     """
     lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
     runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs_of[mode]]
@@ -65,5 +66,6 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
-                                 save_weights, progress, strategy=strategy, multiworker=multiworker, pool=pool))
+                                 save_weights, progress, strategy=strategy, multiworker=multiworker,
+                                 tensorboard=tensorboard, pool=pool))
     return results
