@@ -16,6 +16,13 @@ COUNTING_RULE = (
     "flatten and concatenation add none."
 )
 
+RECEPTIVE_FIELD_COLUMN = (
+    "Receptive field r x r: the window of input pixels that one unit sees; jump j: the distance in input pixels "
+    "between the windows of two neighbouring units; start: the input coordinate of the centre of the first "
+    "(top-left) unit's window, where input pixel i has its centre at i (padding can make it negative, and a window "
+    "of even size puts it between two pixels, at .5)."
+)
+
 BYTES_PER_ACTIVATION = 4  # float32
 
 CSV_FIELDS = [
@@ -76,7 +83,22 @@ def layer_table(network: Network) -> str:
         "Layer", "Operation", "Output size", "Output", "Activations", "Parameters (weights + biases)", "Multiply-adds",
         "Receptive field",
     ]
-    return table(headers, rows)
+    return table(headers, rows) + "\n\n" + receptive_field_notes(network)
+
+
+def receptive_field_notes(network: Network) -> str:
+    """What the receptive-field column means, and why some fields are larger than the input."""
+    height, width = network.input_shape[:2]
+    larger = [row.name for row in network.rows
+              if row.receptive_field.size[0] > height or row.receptive_field.size[1] > width]
+    notes = [RECEPTIVE_FIELD_COLUMN]
+    if larger:
+        notes.append(
+            f"{', '.join(larger)}: fields larger than the {height}x{width} input. The recurrence measures a window "
+            "that includes the zero padding around the image, where there are no pixels; a fully connected layer's "
+            "field spans the windows of all the units it connects to, so each of its units sees every input pixel."
+        )
+    return "\n".join(f"- {note}" for note in notes)
 
 
 def totals_text(network: Network) -> str:
@@ -97,8 +119,8 @@ def totals_text(network: Network) -> str:
     )
 
 
-def header(title: str, network: Network, notes: list[str] = ()) -> str:
-    lines = [f"# {title}", "", f"Input {shape_text(network.input_shape)}. {COUNTING_RULE}"]
+def header(title: str, network: Network, notes: list[str] = (), rule: str = COUNTING_RULE) -> str:
+    lines = [f"# {title}", "", f"Input {shape_text(network.input_shape)}. {rule}".rstrip()]
     lines += ["", *[f"- {note}" for note in notes]] if notes else []
     return "\n".join(lines)
 
@@ -260,8 +282,10 @@ def receptive_field_markdown(stack: Network, layers: int, kernel: int, stride: i
     lines = [
         header(f"Receptive field of {layers} stacked {kernel}x{kernel} convolutions, stride {stride}", stack, [
             "The input is exactly as large as the receptive field, so the last layer is 1x1 and sees all of it.",
-            "Recurrence per layer: r_out = r_in + (F - 1)*j_in, j_out = j_in*S, starting from r = 1, j = 1.",
-        ]),
+            "Recurrence per layer (no padding): r_out = r_in + (F - 1)*j_in, j_out = j_in*S, "
+            "start_out = start_in + (F - 1)/2*j_in, starting from r = 1, j = 1, start = 0.",
+            RECEPTIVE_FIELD_COLUMN,
+        ], rule=""),
         table(["Layer", "Output", "Receptive field r", "Field (size, jump, start)"], rows),
         f"Closed form: {closed}, so the stack sees a {size}x{size} window of its input.",
     ]

@@ -423,12 +423,23 @@ def test_cli_alexnet_markdown_compares_one_gpu(tmp_path, capsys):
     assert payload["single_gpu"]["totals"]["params"] == 62_378_344
 
 
+def test_fields_larger_than_the_input_are_named_and_explained(tmp_path, capsys):
+    _, out, _ = run_cli(["lenet5", "--output", str(tmp_path)], capsys)
+    assert "| fc1 |" in out and "32x32, jump 4, start 13.5 |" in out
+    assert "- fc1, fc2, output: fields larger than the 28x28 input." in out
+    assert "start: the input coordinate" in out
+    _, out, _ = run_cli(["vgg19", "--output", str(tmp_path)], capsys)
+    assert "- conv5_4, pool5, fc6, fc7, fc8: fields larger than the 224x224 input." in out
+
+
 def test_cli_receptive_field(tmp_path, capsys):
     status, out, _ = run_cli(["receptive-field", "--layers", "3", "--kernel", "5", "--output", str(tmp_path)], capsys)
     assert status == 0
     assert "N*F - N + 1 = 3*5 - 3 + 1 = 13" in out
     assert "| conv3 | 1x1x64 | 9 + (5 - 1)*1 = 13 | 13x13, jump 1, start 6 |" in out
     assert "3*(5*5*64)*64 = 307,200 weights" in out and "(13*13*64)*64 = 692,224" in out
+    assert "multiply-adds" not in out.lower() and "activations" not in out.lower()  # nothing of it is counted here
+    assert "start: the input coordinate of the centre of the first (top-left) unit's window" in out
     argv = ["receptive-field", "--layers", "3", "--kernel", "3", "--stride", "2", "--format", "json", "--output", str(tmp_path)]
     _, out, _ = run_cli(argv, capsys)
     assert json.loads(out)["closed_form"]["size"] == 15
