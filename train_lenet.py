@@ -144,7 +144,7 @@ def train(args) -> int:
     history = result["history"]
     if history:
         save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
-                       steps_per_epoch(len(data.x_train), settings.stages[0].batch_size, worker is not None))
+                       steps_per_epoch(len(data.x_train), settings.stages[0].batch_size, worker is not None), settings)
     if result["diverged"]:
         checkpoint.clear()
         epoch = history[-1]["epoch"] if history else 1

@@ -24,6 +24,9 @@ def axes_or_new(ax, width: float = 7.0, height: float = 4.5):
     return ax if ax is not None else new_axes(1, width, height)
 
 
+AXIS_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy (fraction correct)"}
+
+
 def plot_curves(rows: Sequence[Mapping[str, float]], metric: str = "loss", ax=None, title: str = ""):
     """Training and validation ``metric`` ("loss" or "accuracy") against epoch.
 
@@ -37,7 +40,7 @@ def plot_curves(rows: Sequence[Mapping[str, float]], metric: str = "loss", ax=No
     ax.plot(epochs, [row[f"val_{metric}"] for row in rows], marker="s", markersize=3, label=f"validation {metric}")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(AXIS_LABELS.get(metric, metric))
     ax.set_title(title or f"{metric} per epoch")
     ax.grid(alpha=0.3)
     ax.legend()
@@ -58,7 +61,7 @@ def plot_lr_range(lrs, losses, suggestion=None, title: str = "", ax=None):
     ax.plot(lrs, losses, color="tab:blue", label="smoothed training loss")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("training loss (smoothed, per batch)")
     mark_suggestion(ax, suggestion)
     finite = np.asarray(losses, dtype=float)
     finite = finite[np.isfinite(finite)]

@@ -38,18 +38,65 @@ def plot_lr_grid(rows, suggestion=None, title: str = "", ax=None):
     return ax
 
 
-def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=None, title: str = ""):
-    """The LR at every optimizer step (iteration), with epochs on the top axis."""
-    ax = axes_or_new(ax, 7, 4)
-    ax.plot(np.arange(len(lrs)), lrs, linewidth=1)
-    ax.set_xlabel("iteration")
+def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=None, title: str = "",
+                  lr_min: float | None = None, lr_max: float | None = None, note: str = ""):
+    """The LR at every optimizer step (iteration), with epochs on the top axis.
+
+    ``lr_min`` and ``lr_max``, when given, are drawn as horizontal lines;
+    ``note`` is written under the plot (``lr_trace_note``).
+    """
+    ax = axes_or_new(ax, 7, 4.5 if note else 4)
+    ax.plot(np.arange(len(lrs)), lrs, linewidth=1, label="LR used at each iteration")
+    if lr_max is not None:
+        ax.axhline(lr_max, color="tab:red", linestyle="--", linewidth=1, label=f"lr_max = {lr_max:.3g}")
+    if lr_min is not None:
+        ax.axhline(lr_min, color="tab:green", linestyle="--", linewidth=1, label=f"lr_min = {lr_min:.3g}")
+    ax.set_xlabel("iteration (optimizer step)")
     ax.set_ylabel("learning rate")
     ax.set_title(title or "learning rate per iteration")
     ax.grid(alpha=0.3)
+    if lr_min is not None or lr_max is not None:
+        ax.legend(loc="upper right", fontsize=8)
     if steps_per_epoch:
         top = ax.secondary_xaxis("top", functions=(lambda i: i / steps_per_epoch, lambda e: e * steps_per_epoch))
         top.set_xlabel("epoch")
+    if note:
+        ax.figure.supxlabel(note, fontsize=8, wrap=True)  # below the axes, where the figure's layout makes room
     return ax
+
+
+def lr_trace_note(mode: str | None, gamma: float | None, step_size_iterations: float | None,
+                  lrs: Sequence[float]) -> str:
+    """Why a cyclical run's peaks stay below lr_max, or "" when they reach it (triangular).
+
+    exp_range multiplies the cycle's height by ``gamma**t`` from iteration
+    t = 0, so even the first peak, at t = step size, is below lr_max;
+    triangular2 halves the height after every cycle.
+    """
+    if mode == "exp_range" and step_size_iterations:
+        first = min(int(round(step_size_iterations)), len(lrs) - 1)
+        return (f"exp_range: the height (lr_max - lr_min) is multiplied by gamma**t = {gamma:g}**t from iteration 0 on, "
+                f"so no peak reaches lr_max: the first, at iteration {first}, is {lrs[first]:.3g}.")
+    if mode == "triangular2":
+        return "triangular2: the height (lr_max - lr_min) is halved after every cycle; only the first peak reaches lr_max."
+    return ""
+
+
+def mark_batch_changes(ax, history: Sequence[Mapping[str, float]]) -> None:
+    """Dotted lines between the epochs where the batch size changes, and each stage's batch size on a top axis."""
+    epochs = [row["epoch"] for row in history]
+    edges, sizes = [epochs[0] - 0.5], [history[0]["batch_size"]]
+    for previous, row in zip(history, history[1:]):
+        if row["batch_size"] != previous["batch_size"]:
+            edges.append((previous["epoch"] + row["epoch"]) / 2)
+            sizes.append(row["batch_size"])
+            ax.axvline(edges[-1], color="0.5", linestyle=":", linewidth=1,
+                       label="batch size changes" if len(sizes) == 2 else None)
+    edges.append(epochs[-1] + 0.5)
+    top = ax.secondary_xaxis("top")
+    top.set_xticks([(a + b) / 2 for a, b in zip(edges, edges[1:])], [f"{size:.0f}" for size in sizes], fontsize=7)
+    top.tick_params(length=0)
+    top.set_xlabel("batch size", fontsize=8)
 
 
 def plot_loss_vs_log2_batch(history: Sequence[Mapping[str, float]], ax=None, title: str = ""):
@@ -70,12 +117,14 @@ def plot_loss_vs_log2_batch(history: Sequence[Mapping[str, float]], ax=None, tit
 
 
 def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, title: str,
-                   lr_at=None, steps_per_epoch: int | None = None) -> None:
+                   lr_at=None, steps_per_epoch: int | None = None, settings=None) -> None:
     """Write a run's figures into ``folder``.
 
-    ``curves.png`` (loss and accuracy against epoch) for every policy,
-    ``lr_trace.png`` for clr (``lr_at(steps)`` gives the LR of each optimizer
-    step) and ``loss_vs_log2_batch.png`` for batch-growth.
+    ``curves.png`` (loss and accuracy against epoch; for batch-growth, lines
+    where the batch size changes) for every policy, ``lr_trace.png`` for clr
+    (``lr_at(steps)`` gives the LR of each optimizer step; the run's
+    ``PolicySettings`` add the lr_min and lr_max lines and the note on the
+    peaks) and ``loss_vs_log2_batch.png`` for batch-growth.
     """
     import matplotlib.pyplot as plt
 
@@ -84,10 +133,17 @@ def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, 
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
     plot_curves(history, "loss", ax=left)
     plot_curves(history, "accuracy", ax=right)
+    if policy == "batch-growth":
+        for ax in (left, right):
+            mark_batch_changes(ax, history)
+            ax.legend(fontsize=8)
     figure.suptitle(title, fontsize=10)
     save_figure(figure, Path(folder) / "curves.png")
     if policy == "clr":
         lrs = lr_at(np.arange(history[-1]["iterations"]))
-        save_figure(plot_lr_trace(lrs, steps_per_epoch, title=title).figure, Path(folder) / "lr_trace.png")
+        bounds = {"lr_min": settings.lr_min, "lr_max": settings.lr_max} if settings else {}
+        note = lr_trace_note(settings.mode, settings.gamma, settings.step_size_iterations, lrs) if settings else ""
+        save_figure(plot_lr_trace(lrs, steps_per_epoch, title=title, note=note, **bounds).figure,
+                    Path(folder) / "lr_trace.png")
     if policy == "batch-growth":
         save_figure(plot_loss_vs_log2_batch(history, title=title).figure, Path(folder) / "loss_vs_log2_batch.png")

@@ -65,7 +65,10 @@ def write_description(image_set, folder: Path, say: Callable[[str], None]) -> di
     counts = {split: info["counts"] for split, info in description["splits"].items()}
     ax = plot_class_distribution(counts, image_set.class_names, title=f"{image_set.name}: images per class")
     save_figure(ax.figure, folder / "class_distribution.png")
-    axes = plot_samples(images, [f"class {image_set.class_names[label]}" for label in labels])
+    classes = list(dict.fromkeys(image_set.class_names[label] for label in labels))
+    axes = plot_samples(images, [f"class {image_set.class_names[label]}" for label in labels],
+                        title=f"{image_set.name}: training images of the classes {' and '.join(classes)}\n"
+                              "(as stored, before resizing and cropping; H x W = height x width in pixels)")
     save_figure(axes[0].figure, folder / "samples.png")
     parts = []
     for split, info in description["splits"].items():

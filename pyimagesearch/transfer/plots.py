@@ -39,15 +39,20 @@ def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Se
     return ax
 
 
-def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None):
-    """A row of images (uint8, any size) with their titles; returns the axes."""
+def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None, title: str = ""):
+    """A row of images (uint8, any size) with their titles and sizes (height x width); returns the axes.
+
+    ``title`` goes above the row (the figure's title).
+    """
     if axes is None:
-        axes = new_axes(ncols=len(images), width=2.6, height=2.9)
+        axes = new_axes(ncols=len(images), width=2.6, height=3.1)
     axes = np.atleast_1d(axes)
-    for ax, image, title in zip(axes, images, titles):
+    for ax, image, name in zip(axes, images, titles):
         ax.imshow(image)
-        ax.set_title(f"{title}\n{image.shape[0]}x{image.shape[1]} px", fontsize=9)
+        ax.set_title(f"{name}\nH x W = {image.shape[0]} x {image.shape[1]} px", fontsize=9)
         ax.axis("off")
+    if title:
+        axes[0].figure.suptitle(title, fontsize=10)
     return axes
 
 

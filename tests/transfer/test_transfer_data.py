@@ -160,6 +160,23 @@ def test_load_folder_lists_classes_and_splits_each_class(tmp_path):
     assert streamed == image_set.labels["train"].tolist()
 
 
+def test_samples_figure_names_both_classes_and_gives_height_by_width(tmp_path, monkeypatch):
+    from pyimagesearch.transfer import describe
+
+    root = tmp_path / "pets"
+    for name, shape in (("cat", (80, 96, 3)), ("dog", (72, 100, 3))):
+        for i in range(3):
+            write_image(root / name / f"{i}.png", np.full(shape, 100 + i, np.uint8))
+    figures = {}
+    monkeypatch.setattr(describe, "save_figure", lambda figure, path: figures.setdefault(Path(path).name, figure))
+    describe.write_description(decathlon.load_folder(root, val_fraction=0.3, seed=0), tmp_path, lambda line: None)
+    figure = figures["samples.png"]
+    assert figure.get_suptitle().startswith("pets: training images of the classes cat and dog\n")
+    assert "H x W = height x width in pixels" in figure.get_suptitle()
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles[0] == "class cat\nH x W = 80 x 96 px" and titles[-1] == "class dog\nH x W = 72 x 100 px"
+
+
 def test_load_folder_with_a_validation_folder(tmp_path):
     train = make_folder(tmp_path / "train", {"a": 3, "b": 3, "c": 2})
     val = make_folder(tmp_path / "val", {"c": 2, "a": 1}, seed=1)
