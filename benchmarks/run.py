@@ -1,22 +1,27 @@
 """Benchmarks: the project's training paths against the plain way, measured side by side.
 
 Each figure compares the project with what a user would otherwise write,
-in the same process, alternating the two several times; medians and ratios
-are reported, because a shared 2-core machine is noisy and only ratios
-measured side by side mean much.
+in the same process, alternating the two (or three) sides round after round;
+the ratio of every round is kept, and the table gives the median ratio with
+its spread (min, median, max), because a shared 2-core machine is noisy and
+only ratios measured side by side mean much. The load average before and
+after the run says whether other work shared the machine.
 
 1. LeNet-5 training throughput (images/s, full epochs, batch 64): the
    training path of train_lenet.py with the cyclical policy (the
    CyclicalLearningRate schedule inside the compiled step,
-   steps_per_execution=32, tf.data) against model.fit on NumPy arrays with the
-   per-batch CyclicLR callback (the pyimagesearch way). Also the fraction of
-   the machine's float32 matrix-product peak, measured with NumPy here.
+   steps_per_execution=32, tf.data) against two references: model.fit on
+   NumPy arrays with the per-batch CyclicLR callback (the pyimagesearch way),
+   and model.fit on NumPy arrays at a fixed LR with no callback (the baseline
+   a Keras user would pick). Also the fraction of the machine's float32
+   matrix-product peak, measured with NumPy here.
 2. LR range test overhead: LearningRateFinder over N batches against a plain
    fit over the same N batches at a fixed LR.
 3. The task's grid (10 LRs x 5 epochs): find_lr.py --grid against 10
-   separate 5-epoch model.fit runs.
+   separate 5-epoch model.fit runs; one pair, as each side takes minutes.
 4. Transfer: time per epoch after the first, feature mode against finetune
-   mode (random weights, same batch and image size).
+   mode (random weights, same batch and image size); the spread is over the
+   epochs.
 5. Peak resident memory of find_lr.py --batch 64 and of one transfer epoch.
 
 Writes output/benchmarks/results.json and results.md.
@@ -45,6 +50,7 @@ from pyimagesearch.core.cli import (  # noqa: E402
 import numpy as np  # noqa: E402
 
 BATCH = 64
+IDLE_LOAD = 0.5  # 1-minute load average below which the machine counts as idle when the run begins
 TARGETS = {
     "throughput_ratio": ">= 1.25 (project / reference images/s)",
     "finder_overhead": "<= 1.10 (finder / plain fit time)",
@@ -57,6 +63,21 @@ def timed(function) -> float:
     started = time.perf_counter()
     function()
     return time.perf_counter() - started
+
+
+def spread(values) -> dict:
+    """``{"min", "median", "max"}`` of a list of ratios."""
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def alternate(sides: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of every side in every round; each round starts one side later, so no side always goes first."""
+    names = list(sides)
+    times = {name: [] for name in names}
+    for index in range(rounds):
+        for name in names[index % len(names):] + names[:index % len(names)]:
+            times[name].append(timed(sides[name]))
+    return times
 
 
 def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -96,25 +117,35 @@ def bench_throughput(data, rounds: int) -> dict:
     reference.compile(optimizer=keras.optimizers.SGD(clr["base_lr"], momentum=0.9),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     callback = CyclicLR(**clr)
+    plain = build_lenet5()
+    plain.compile(optimizer=keras.optimizers.SGD(clr["base_lr"], momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     project.fit(dataset.take(64), verbose=0)
     reference.fit(x[:64 * BATCH], y[:64 * BATCH], batch_size=BATCH, callbacks=[callback], verbose=0)
 
-    times = {"project": [], "reference": []}
-    for _ in range(rounds):
-        times["project"].append(timed(lambda: project.fit(dataset, verbose=0)))
-        times["reference"].append(timed(lambda: reference.fit(x, y, batch_size=BATCH, callbacks=[callback], verbose=0)))
-    project_ips = len(x) / statistics.median(times["project"])
-    reference_ips = len(x) / statistics.median(times["reference"])
+    plain.fit(x[:64 * BATCH], y[:64 * BATCH], batch_size=BATCH, verbose=0)
+
+    times = alternate({
+        "project": lambda: project.fit(dataset, verbose=0),
+        "reference": lambda: reference.fit(x, y, batch_size=BATCH, callbacks=[callback], verbose=0),
+        "plain": lambda: plain.fit(x, y, batch_size=BATCH, verbose=0),
+    }, rounds)
+    images_per_s = {side: len(x) / statistics.median(seconds) for side, seconds in times.items()}
+    # A round's images/s ratio is the other side's time over the project's.
+    ratios = {side: [t / p for t, p in zip(times[side], times["project"])] for side in ("reference", "plain")}
     peak = matmul_peak_gflops()
     flops = lenet_flops_per_image()
     return {
-        "images": len(x), "rounds": rounds,
-        "project_images_per_s": project_ips, "reference_images_per_s": reference_ips,
-        "throughput_ratio": project_ips / reference_ips,
+        "images": len(x), "rounds": rounds, "seconds": times,
+        "project_images_per_s": images_per_s["project"], "reference_images_per_s": images_per_s["reference"],
+        "plain_images_per_s": images_per_s["plain"],
+        "throughput_ratio": statistics.median(ratios["reference"]), "throughput_ratio_spread": spread(ratios["reference"]),
+        "plain_ratio": statistics.median(ratios["plain"]), "plain_ratio_spread": spread(ratios["plain"]),
         "reference_jit_compile": bool(reference.jit_compile),
         "matmul_peak_gflops": peak, "flops_per_image": flops,
-        "project_fraction_of_peak": project_ips * flops / (peak * 1e9),
-        "reference_fraction_of_peak": reference_ips * flops / (peak * 1e9),
+        "project_fraction_of_peak": images_per_s["project"] * flops / (peak * 1e9),
+        "reference_fraction_of_peak": images_per_s["reference"] * flops / (peak * 1e9),
+        "plain_fraction_of_peak": images_per_s["plain"] * flops / (peak * 1e9),
     }
 
 
@@ -138,15 +169,16 @@ def bench_finder(data, rounds: int, batches: int) -> dict:
     plain = compiled(1e-3)
     finder.find(dataset.take(32), 1e-5, 1e-2, epochs=1, verbose=0)
     plain.fit(dataset.take(32), verbose=0)
-    times = {"finder": [], "plain": []}
-    for _ in range(rounds):
-        times["finder"].append(timed(lambda: finder.find(dataset, 1e-5, 1e-2, epochs=1, verbose=0)))
-        times["plain"].append(timed(lambda: plain.fit(dataset, verbose=0)))
+    times = alternate({
+        "finder": lambda: finder.find(dataset, 1e-5, 1e-2, epochs=1, verbose=0),
+        "plain": lambda: plain.fit(dataset, verbose=0),
+    }, rounds)
+    ratios = [f / p for f, p in zip(times["finder"], times["plain"])]
     recorded = len(finder.raw_losses)
     return {
-        "batches": batches, "rounds": rounds, "losses_recorded": recorded,
+        "batches": batches, "rounds": rounds, "losses_recorded": recorded, "seconds": times,
         "finder_s": statistics.median(times["finder"]), "plain_fit_s": statistics.median(times["plain"]),
-        "finder_overhead": statistics.median(times["finder"]) / statistics.median(times["plain"]),
+        "finder_overhead": statistics.median(ratios), "finder_overhead_spread": spread(ratios),
     }
 
 
@@ -179,7 +211,7 @@ def bench_grid(data, lrs, epochs: int, limit: int | None) -> dict:
     diverged = [row for row in rows if row["diverged"] == "yes"]
     return {
         "lrs": len(lrs), "epochs": epochs, "grid_s": project, "separate_runs_s": reference,
-        "grid_ratio": project / reference, "diverged": len(diverged),
+        "grid_ratio": project / reference, "grid_ratio_spread": spread([project / reference]), "diverged": len(diverged),
         "diverged_epochs_run": [int(row["epochs_run"]) for row in diverged],
     }
 
@@ -199,24 +231,26 @@ def write_images(folder: Path, classes: int, per_class: int, size: int) -> Path:
 
 
 def bench_transfer(images: Path, epochs: int, image_size: int) -> dict:
-    import transfer
+    """Each mode runs as ``python transfer.py``, as a user runs it, in a process of its own."""
     from pyimagesearch.core.outputs import read_csv
 
     out = Path(tempfile.mkdtemp(prefix="transfer-"))
-    seconds = {}
+    seconds, epochs_s = {}, {}
     for mode in ("finetune", "feature"):
         argv = ["--data-dir", str(images), "--val-fraction", "0.2", "--mode", mode, "--lr", "1e-5",
                 "--epochs", str(epochs), "--batch", str(BATCH), "--image-size", str(image_size), "--weights", "none",
                 "--output", str(out)]
-        status = run(transfer.main, argv)
-        if status:
-            raise RuntimeError(f"transfer.py {' '.join(argv)} exited {status}")
+        result = subprocess.run([sys.executable, "transfer.py", *argv], cwd=ROOT, capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(f"transfer.py {' '.join(argv)} exited {result.returncode}: {result.stderr[-2000:]}")
         history = read_csv(out / images.name / f"{mode}_lr1e-05" / "history.csv")
-        seconds[mode] = statistics.median(float(row["seconds"]) for row in history[1:])
+        epochs_s[mode] = [float(row["seconds"]) for row in history[1:]]
+        seconds[mode] = statistics.median(epochs_s[mode])
+    ratios = [f / e for f, e in zip(epochs_s["finetune"], epochs_s["feature"])]
     return {
-        "epochs": epochs, "image_size": image_size, "batch": BATCH,
+        "epochs": epochs, "image_size": image_size, "batch": BATCH, "epoch_seconds": epochs_s,
         "finetune_epoch_s": seconds["finetune"], "feature_epoch_s": seconds["feature"],
-        "transfer_speedup": seconds["finetune"] / seconds["feature"],
+        "transfer_speedup": statistics.median(ratios), "transfer_speedup_spread": spread(ratios),
     }
 
 
@@ -277,30 +311,56 @@ def verdicts(results: dict) -> dict:
     }
 
 
+def spread_text(values: dict, digits: int = 2) -> str:
+    return " / ".join(f"{values[key]:.{digits}f}" for key in ("min", "median", "max"))
+
+
+def load_text(load: list[dict], cores: int) -> str:
+    """The 1-minute load averages sampled during the run, and whether the machine was idle when it began."""
+    before = load[0]["load_1min"]
+    samples = ", ".join(f"{sample['load_1min']:.2f} {sample['when']}" for sample in load)
+    state = (f"the machine was idle when the run began (below {IDLE_LOAD} on {cores} cores)" if before < IDLE_LOAD
+             else f"the machine was busy when the run began ({before:.2f} on {cores} cores: other jobs were running, "
+                  "so the figures are less reliable than on an idle machine)")
+    return (f"Load average over the last minute: {samples}; {state}. The benchmark itself keeps both cores "
+            "busy, so the load during the run includes its own.")
+
+
 def markdown(results: dict) -> str:
     t, f, g, r, m = (results[k] for k in ("throughput", "finder", "grid", "transfer", "memory"))
     met = {key: "met" if ok else "**not met**" for key, ok in verdicts(results).items()}
     lines = [
         f"Benchmarks ({'quick' if results['quick'] else 'full'} run, {results['when']}, {results['machine']}). "
-        "Medians of runs alternated side by side.",
+        "Sides alternated round after round in one process; the ratio is the median of the rounds' ratios, the "
+        "spread their min / median / max.",
         "",
-        "| benchmark | project | reference (plain way) | ratio | target |",
-        "| --- | ---: | ---: | ---: | --- |",
-        f"| LeNet-5 training, images/s ({t['images']:,} images, batch {BATCH}, {t['rounds']} rounds) | "
-        f"{t['project_images_per_s']:,.0f} | {t['reference_images_per_s']:,.0f} | {t['throughput_ratio']:.2f}x | "
+        "| benchmark | project | reference | ratio | spread of the ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        f"| LeNet-5 training, images/s ({t['images']:,} images, batch {BATCH}, {t['rounds']} rounds): reference "
+        f"model.fit with the per-batch CyclicLR callback | {t['project_images_per_s']:,.0f} | "
+        f"{t['reference_images_per_s']:,.0f} | {t['throughput_ratio']:.2f}x | {spread_text(t['throughput_ratio_spread'])} | "
         f"{TARGETS['throughput_ratio']}: {met['throughput_ratio']} |",
-        f"| LR range test over {f['batches']} batches, s | {f['finder_s']:.2f} | {f['plain_fit_s']:.2f} | "
-        f"{f['finder_overhead']:.2f} | {TARGETS['finder_overhead']}: {met['finder_overhead']} |",
-        f"| grid of {g['lrs']} LRs x {g['epochs']} epochs, s | {g['grid_s']:.1f} | {g['separate_runs_s']:.1f} | "
-        f"{g['grid_ratio']:.2f} | {TARGETS['grid_ratio']}: {met['grid_ratio']} |",
-        f"| transfer epoch after the first, s ({r['image_size']} px, batch {BATCH}) | feature {r['feature_epoch_s']:.3f} | "
-        f"finetune {r['finetune_epoch_s']:.2f} | {r['transfer_speedup']:.0f}x | {TARGETS['transfer_speedup']}: "
-        f"{met['transfer_speedup']} |",
+        f"| the same, reference plain model.fit at a fixed LR, no callback | {t['project_images_per_s']:,.0f} | "
+        f"{t['plain_images_per_s']:,.0f} | {t['plain_ratio']:.2f}x | {spread_text(t['plain_ratio_spread'])} | "
+        "reported, no target |",
+        f"| LR range test over {f['batches']} batches, s ({f['rounds']} rounds): reference plain fit | "
+        f"{f['finder_s']:.2f} | {f['plain_fit_s']:.2f} | {f['finder_overhead']:.2f} | "
+        f"{spread_text(f['finder_overhead_spread'])} | {TARGETS['finder_overhead']}: {met['finder_overhead']} |",
+        f"| grid of {g['lrs']} LRs x {g['epochs']} epochs, s (1 pair): reference separate model.fit runs | "
+        f"{g['grid_s']:.1f} | {g['separate_runs_s']:.1f} | {g['grid_ratio']:.2f} | one pair | "
+        f"{TARGETS['grid_ratio']}: {met['grid_ratio']} |",
+        f"| transfer epoch after the first, s ({r['image_size']} px, batch {BATCH}, {len(r['epoch_seconds']['feature'])} "
+        f"epochs): feature mode against finetune | {r['feature_epoch_s']:.3f} | {r['finetune_epoch_s']:.2f} | "
+        f"{r['transfer_speedup']:.0f}x | {spread_text(r['transfer_speedup_spread'], 0)} | "
+        f"{TARGETS['transfer_speedup']}: {met['transfer_speedup']} |",
+        "",
+        load_text(results["load"], os.cpu_count() or 1),
         "",
         f"LeNet-5 costs {t['flops_per_image'] / 1e6:.2f} MFLOP per image (forward + backward = 3 x 2 x multiply-adds); "
         f"NumPy's float32 matrix product reaches {t['matmul_peak_gflops']:.0f} GFLOP/s here, so training runs at "
-        f"{100 * t['project_fraction_of_peak']:.1f}% of that peak (reference {100 * t['reference_fraction_of_peak']:.1f}%; "
-        f"the reference compiles with jit_compile={t['reference_jit_compile']}). "
+        f"{100 * t['project_fraction_of_peak']:.1f}% of that peak (the CyclicLR reference "
+        f"{100 * t['reference_fraction_of_peak']:.1f}%, plain fit {100 * t['plain_fraction_of_peak']:.1f}%; the "
+        f"references compile with jit_compile={t['reference_jit_compile']}). "
         f"The finder recorded {f['losses_recorded']} true batch losses. "
         f"The grid stopped {g['diverged']} diverging LR(s) after {g['diverged_epochs_run']} epoch(s).",
         "",
@@ -314,9 +374,11 @@ def markdown(results: dict) -> str:
 
 
 def main(argv=None) -> int:
+    load = [{"when": "before", "load_1min": os.getloadavg()[0]}]  # before this process adds to it
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes (figures, not targets)")
-    parser.add_argument("--rounds", type=positive_int, default=None, help="alternations per comparison (3; quick 1)")
+    parser.add_argument("--rounds", type=positive_int, default=None,
+                        help="rounds of alternation for the throughput and range-test comparisons (7; quick 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "output" / "benchmarks", help="output folder")
     add_verbose_argument(parser)
     args = parser.parse_args(argv)
@@ -327,22 +389,23 @@ def main(argv=None) -> int:
     from pyimagesearch.core.outputs import prepare_dir, write_json, write_text
 
     folder = prepare_dir(args.output)
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds or (3 if args.quick else 7)
     data = load_splits(limit=6000 if args.quick else None)
     images = write_images(Path(tempfile.mkdtemp(prefix="images-")), 3, 16 if args.quick else 128, 72)
     results = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M"),
-               "machine": f"{os.cpu_count()} CPU cores"}
+               "machine": f"{os.cpu_count()} CPU cores", "load": load}
     steps = [
         ("throughput", lambda: bench_throughput(data, rounds)),
         ("finder", lambda: bench_finder(data, rounds, 100 if args.quick else 844)),
         ("grid", lambda: bench_grid(data, grid_lrs(1e-9, 1e1, 4 if args.quick else 10), 1 if args.quick else 5,
                                     6000 if args.quick else None)),
-        ("transfer", lambda: bench_transfer(images, 3, 32 if args.quick else 64)),
+        ("transfer", lambda: bench_transfer(images, 3 if args.quick else 5, 32 if args.quick else 64)),
         ("memory", lambda: bench_memory(images, args.quick)),
     ]
     for name, step in steps:
         print(f"running {name} ...", flush=True)
         results[name] = step()
+        load.append({"when": f"after {name}", "load_1min": os.getloadavg()[0]})
         write_json(folder / "results.json", results)
     results["targets_met"] = verdicts(results)
     write_json(folder / "results.json", results)
