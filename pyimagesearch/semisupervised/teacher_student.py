@@ -18,7 +18,9 @@ the pseudo-labels is measured too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -72,6 +74,21 @@ def check_inputs(data, labelled: int, ks, ps) -> None:
         raise UserError(f"--p {bad_p[0]} is out of range: an image has {classes} classes, so P must be between 1 and {classes}")
 
 
+@dataclass
+class Sweep:
+    """What every student of a sweep shares."""
+
+    data: object  # the FashionMNIST splits
+    unlabelled: np.ndarray  # U: indices into data.x_train
+    teacher_data: object  # the splits with L as the training set
+    teacher: dict
+    teacher_correct: np.ndarray  # per test image
+    budget: dict
+    train: dict  # lr, batch, seed
+    folder: Path
+    log: Callable
+
+
 def run(args, data, folder: Path, log) -> list[dict]:
     budget = QUICK if args.quick else FULL
     labelled_size = budget["labelled"] if args.labelled is None else args.labelled
@@ -88,8 +105,8 @@ def run(args, data, folder: Path, log) -> list[dict]:
     labelled, unlabelled = labelled_split(data.y_train, labelled_size, data.num_classes, args.seed)
     hidden = data.y_train[unlabelled]  # U's true labels: never trained on, only used to measure the selection
     teacher_data = with_train(data, data.x_train[labelled], data.y_train[labelled])
-    log(f"L: {len(labelled):,} labelled images ({labelled_size // data.num_classes} or so per class), U: "
-        f"{len(unlabelled):,} unlabelled; K {ks}, P {ps}; test {len(data.y_test):,} images")
+    log(f"L: {len(labelled):,} labelled images, class-balanced; U: {len(unlabelled):,} unlabelled; "
+        f"K {', '.join(map(str, ks))}; P {', '.join(map(str, ps))}; {len(data.y_test):,} test images")
     total = 2 + len(ks) * len(ps)
 
     # 1-2. The teacher, trained on L, and its scores for U.
@@ -105,8 +122,7 @@ def run(args, data, folder: Path, log) -> list[dict]:
         metrics, _ = finish_run(result, teacher_data, run_dir)
         scores = scores_of(result["model"], data.x_train[unlabelled])
         save_array(scores_path, scores)
-        teacher = row_of("teacher", metrics)
-        teacher = store.put("teacher", teacher)
+        teacher = store.put("teacher", row_of("teacher", metrics))
     teacher_correct = np.load(predictions_path) == data.y_test
 
     # The ceiling: L + U with their true labels, the whole training split.
@@ -130,6 +146,7 @@ def run(args, data, folder: Path, log) -> list[dict]:
               ["k", "p", "class", "class_name", "candidates", "selected", "correct", "precision"])
 
     # 4. One student per (K, P): pre-trained on the selection, fine-tuned on L.
+    sweep = Sweep(data, unlabelled, teacher_data, teacher, teacher_correct, budget, train, folder, log)
     students = []
     for index, ((k, p), selection) in enumerate(selections.items(), start=3):
         name = f"student_k{k}_p{p}"
@@ -137,22 +154,19 @@ def run(args, data, folder: Path, log) -> list[dict]:
         if row:
             log(f"[{index}/{total}] {name}: kept from an earlier run (test {report.percent(row['test_accuracy'])}%)")
         else:
-            row = train_student(name, selection, hidden, k, p, data, unlabelled, teacher_data, teacher,
-                                teacher_correct, budget, folder, log, train, f"[{index}/{total}]")
+            row = train_student(sweep, name, k, p, selection, selection_summary(selection, hidden, k), f"[{index}/{total}]")
             row = store.put(name, row)
         students.append(row)
         write_outputs(folder, teacher, ceiling, students, len(labelled), len(unlabelled), len(data.y_test))
-    write_outputs(folder, teacher, ceiling, students, len(labelled), len(unlabelled), len(data.y_test))
     best = max(students, key=lambda r: r["test_accuracy"])
     log(f"teacher {report.percent(teacher['test_accuracy'])}%, best student {report.percent(best['test_accuracy'])}% "
         f"(K {best['k']}, P {best['p']}), ceiling {report.percent(ceiling['test_accuracy'])}%; results in {folder}")
     return students
 
 
-def train_student(name, selection, hidden, k, p, data, unlabelled, teacher_data, teacher, teacher_correct, budget,
-                  folder, log, train, prefix) -> dict:
+def train_student(sweep: Sweep, name: str, k: int, p: int, selection, summary: dict, prefix: str) -> dict:
     """Pre-train a fresh student on the selected pairs, fine-tune it on L; its result row."""
-    summary = selection_summary(selection, hidden, k)
+    data, unlabelled, budget, train, log = sweep.data, sweep.unlabelled, sweep.budget, sweep.train, sweep.log
     size = len(unlabelled)  # >= the pairs, since K <= |U| / C
     rng = np.random.default_rng([train["seed"], k, p])
     # Whole copies of the selection plus a seeded sample of the rest: each pair appears size // pairs or one more times.
@@ -162,7 +176,7 @@ def train_student(name, selection, hidden, k, p, data, unlabelled, teacher_data,
     log(f"{prefix} {name}: {summary['pairs']:,} pairs ({summary['images']:,} images, {summary['multi_class_images']:,} "
         f"in more than one class), pseudo-label precision {report.percent(summary['precision'])}%; pre-training "
         f"{budget['pretrain_epochs']} epochs of {size:,} pairs")
-    run_dir = folder / "runs" / name
+    run_dir = sweep.folder / "runs" / name
     pretrain_data = with_train(data, data.x_train[unlabelled[selection.images]], selection.labels)
     result = train_model(f"{name} (pre-training)", with_train(data, x_pretrain, y_pretrain), run_dir / "pretrain", log,
                          epochs=budget["pretrain_epochs"], **train)
@@ -170,14 +184,14 @@ def train_student(name, selection, hidden, k, p, data, unlabelled, teacher_data,
     finetune = {**train, "lr": train["lr"] * budget["finetune_lr_factor"]}
     log(f"{prefix} {name}: pre-trained student test {report.percent(pretrained['test_accuracy'])}%; fine-tuning "
         f"{budget['finetune_epochs']} epochs on L at lr {finetune['lr']:g}")
-    result = train_model(f"{name} (fine-tuning)", teacher_data, run_dir / "finetune", log,
+    result = train_model(f"{name} (fine-tuning)", sweep.teacher_data, run_dir / "finetune", log,
                          epochs=budget["finetune_epochs"], initial_weights=result["model"].get_weights(), **finetune)
-    metrics, predictions = finish_run(result, teacher_data, run_dir / "finetune")
+    metrics, predictions = finish_run(result, sweep.teacher_data, run_dir / "finetune")
     row = {**row_of("student", metrics), "k": k, "p": p, **summary, "pretrain_images_per_epoch": size,
            "pretrained_test_accuracy": pretrained["test_accuracy"],
            "steps": pretrained["optimizer_steps"] + metrics["optimizer_steps"],
            "train_time_s": pretrained["train_time_s"] + metrics["train_time_s"],
-           **compare(teacher, teacher_correct, metrics, predictions == data.y_test)}
+           **compare(sweep.teacher, sweep.teacher_correct, metrics, predictions == data.y_test)}
     log(f"{prefix} {name}: fine-tuned student test {report.percent(row['test_accuracy'])}% "
         f"({report.points(row['gain_vs_teacher'])} points against the teacher, McNemar p {report.p_value(row['mcnemar_p'])})")
     return row
