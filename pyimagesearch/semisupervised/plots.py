@@ -40,7 +40,7 @@ def _by_p(students: Sequence[dict]) -> dict[int, list[dict]]:
 
 def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None = None, ax=None):
     """Test accuracy of the students against K, one colour per P: fine-tuned (solid) and pre-trained only (dashed)."""
-    ax = axes_or_new(ax, width=8.0)
+    ax = axes_or_new(ax, width=9.0, height=6.0)
     for index, (p, rows) in enumerate(_by_p(students).items()):
         ks = [row["k"] for row in rows]
         color = P_COLORS[index % len(P_COLORS)]
@@ -57,16 +57,24 @@ def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None 
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Teacher/student on Fashion-MNIST: test accuracy against K (cf. Yalniz et al., Figure 5)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="lower left")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return ax
 
 
 def precision_vs_k(students: Sequence[dict], ax=None):
-    """Share of the selected pairs whose class is the image's hidden true class, against K, one line per P."""
+    """Share of the selected pairs whose class is the image's hidden true class, against K, one colour per P.
+
+    Solid: all the pairs selected at K; dashed (when the rows have ``added_precision``): only the pairs that K
+    adds to the previous K.
+    """
     ax = axes_or_new(ax)
     for index, (p, rows) in enumerate(_by_p(students).items()):
-        ax.plot([row["k"] for row in rows], [100 * row["precision"] for row in rows], marker="o",
-                color=P_COLORS[index % len(P_COLORS)], label=f"P = {p}")
+        color = P_COLORS[index % len(P_COLORS)]
+        ks = [row["k"] for row in rows]
+        ax.plot(ks, [100 * row["precision"] for row in rows], marker="o", color=color, label=f"P = {p}: all selected pairs")
+        if all(row.get("added_precision") is not None for row in rows):
+            ax.plot(ks, [100 * row["added_precision"] for row in rows], marker="s", linestyle="--", color=color,
+                    alpha=0.7, label=f"P = {p}: pairs added since the previous K")
     _k_axis(ax, students)
     ax.set_ylabel("pseudo-label precision (% of selected pairs)")
     ax.set_title("Precision of the teacher's pseudo-labels against K")

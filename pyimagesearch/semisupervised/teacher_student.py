@@ -44,11 +44,13 @@ QUICK = {"limit": 10_000, "labelled": 1000, "k": (100, 300), "p": (1, 2), "teach
 
 COLUMNS = [("K", "k", "d"), ("P", "p", "d"), ("pairs", "pairs", ","), ("images", "images", ","),
            ("in >1 class", "multi_class_images", ","), ("precision %", "precision", report.percent),
+           ("added pairs' precision %", "added_precision", report.percent),
            ("student pre-trained %", "pretrained_test_accuracy", report.percent),
            ("student fine-tuned %", "test_accuracy", report.percent),
            ("vs teacher", "gain_vs_teacher", report.points), ("McNemar p", "mcnemar_p", report.p_value),
            ("steps", "steps", ","), ("time s", "train_time_s", ".0f")]
-CSV_FIELDS = ["model", "k", "p", "pairs", "images", "multi_class_images", "correct", "precision", "short_classes",
+CSV_FIELDS = ["model", "k", "p", "pairs", "images", "multi_class_images", "correct", "precision", "added_precision",
+              "short_classes",
               "pretrain_images_per_epoch", "pretrained_test_accuracy", "test_accuracy", "gain_vs_teacher",
               "mcnemar_b", "mcnemar_c", "mcnemar_p", "val_accuracy", "train_images", "steps", "train_time_s"]
 
@@ -210,14 +212,33 @@ def compare(teacher: dict, teacher_correct: np.ndarray, metrics: dict, correct: 
             "mcnemar_c": test["c"], "mcnemar_p": test["p"]}
 
 
+def with_added_precision(students: list[dict]) -> list[dict]:
+    """Each row with ``added_precision``: the precision of the pairs its K adds to the next smaller K of the same P.
+
+    The first K of a P adds all its pairs. This is the quality of what a larger K brings in, which decides
+    whether growing K still helps.
+    """
+    previous: dict[int, dict] = {}
+    extended = {}
+    for row in sorted(students, key=lambda r: (r["p"], r["k"])):
+        before = previous.get(row["p"], {"pairs": 0, "correct": 0})
+        added = row["pairs"] - before["pairs"]
+        extended[(row["k"], row["p"])] = {**row, "added_precision": (row["correct"] - before["correct"]) / added
+                                          if added else None}
+        previous[row["p"]] = row
+    return [extended[(row["k"], row["p"])] for row in students]
+
+
 def write_outputs(folder: Path, teacher: dict, ceiling: dict, students: list[dict], n_labelled: int, n_unlabelled: int,
                   n_test: int):
     """results.csv/.md with every model, and the two figures, from the rows so far."""
+    students = with_added_precision(students)
     title = (f"Teacher/student on Fashion-MNIST: |L| = {n_labelled:,}, |U| = {n_unlabelled:,}; teacher "
              f"{report.percent(teacher['test_accuracy'])}%, ceiling (L + U, true labels) {report.percent(ceiling['test_accuracy'])}%")
     notes = [f"Test accuracy on {n_test:,} test images. \"vs teacher\": fine-tuned student minus teacher, in points; "
              "McNemar p: exact test of the two on the same test images. Precision: share of selected pairs whose "
-             "class is the image's hidden true class."]
+             "class is the image's hidden true class; added pairs' precision: the same for the pairs this K adds to "
+             "the previous K of the same P (ranked K_prev + 1 to K in their class)."]
     write_csv(folder / "results.csv", [teacher, ceiling, *students], CSV_FIELDS)
     report.write_markdown(folder / "results.md", title, COLUMNS, students, notes)
     plots.save(plots.accuracy_vs_k(students, teacher, ceiling), folder / "accuracy_vs_k.png")
