@@ -150,6 +150,11 @@ def unit_interval(text: str) -> float:
     return _number(float, text, lambda v: 0 < v <= 1, "in (0, 1]")
 
 
+def nonnegative_float(text: str) -> float:
+    """argparse type: a finite float >= 0."""
+    return _number(float, text, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+
+
 def nonnegative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
     return int(_number(int, text, lambda v: v >= 0, ">= 0"))

@@ -119,10 +119,13 @@ def save_figure(figure, path: str | os.PathLike, dpi: int = 120) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def environment() -> dict[str, str]:
-    """Versions that matter for reproducing a run."""
+RUN_PACKAGES = ("numpy", "tensorflow", "keras")
+
+
+def environment(packages: tuple[str, ...] = RUN_PACKAGES) -> dict[str, str]:
+    """Versions that matter for reproducing a run: Python, the machine and the installed ``packages``."""
     info = {"python": platform.python_version(), "machine": platform.machine()}
-    for package in ("numpy", "tensorflow", "keras"):
+    for package in packages:
         try:
             info[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -130,6 +133,6 @@ def environment() -> dict[str, str]:
     return info
 
 
-def write_config(folder: str | os.PathLike, config: Mapping[str, Any]) -> Path:
+def write_config(folder: str | os.PathLike, config: Mapping[str, Any], packages: tuple[str, ...] = RUN_PACKAGES) -> Path:
     """Save the resolved configuration of a run, with library versions, as ``config.json``."""
-    return write_json(Path(folder) / "config.json", {**config, "environment": environment()})
+    return write_json(Path(folder) / "config.json", {**config, "environment": environment(packages)})

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, nonnegative_int, positive_float, positive_int
+from pyimagesearch.core.cli import (
+    HelpFormatter, UserError, nonnegative_float, nonnegative_int, positive_float, positive_int, unit_interval,
+)
 from pyimagesearch.core.outputs import prepare_dir, save_figure, write_config, write_json, write_text
 from pyimagesearch.detection import plots
 from pyimagesearch.detection.boxes import nms
@@ -85,28 +86,6 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (see --help)")
 
 
-def iou_threshold(text: str) -> float:
-    """argparse type: a float in (0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1]")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    """argparse type: a finite float >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a float") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pyimagesearch.detection", description=__doc__, formatter_class=HelpFormatter)
     image = parser.add_argument_group("image")
@@ -141,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument("--pre-nms-top-n", type=positive_int, default=PRE_NMS_TOP_N,
                        help="boxes with the highest scores that enter NMS (released code: 12000 training, "
                             "6000 testing)")
-    steps.add_argument("--iou", type=iou_threshold, default=IOU_THRESHOLD,
+    steps.add_argument("--iou", type=unit_interval, default=IOU_THRESHOLD,
                        help="NMS suppresses a box whose IoU with a kept, higher-scoring box is above this, in (0, 1]")
     steps.add_argument("--post-nms-top-n", type=positive_int, default=POST_NMS_TOP_N,
                        help="proposals kept after NMS, the paper's training setting")
@@ -245,18 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_config(folder, {
         **{key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
         "image": str(image_path),
-        "libraries": {name: _version(name) for name in ("matplotlib", "pillow", "scikit-learn")},
-    })
+    }, packages=("numpy", "matplotlib", "pillow", "scikit-learn"))
     log(f"wrote {folder}/ in {time.perf_counter() - started:.1f} s")
     write_text(folder / "log.txt", "\n".join(lines) + "\n")
     return 0
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def _figures(folder: Path, image, anchors, scores, proposals: Proposals, edges, inside: int, test_count: int,

@@ -11,16 +11,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from pyimagesearch.core.plotting import axes_or_new
+
 SCALE_COLOURS = ("tab:red", "tab:orange", "tab:cyan", "tab:purple", "tab:green", "tab:pink")
 RATIO_STYLES = ("--", "-", ":", "-.")
-
-
-def _axes(ax, width: float = 8.0, height: float = 5.5):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    return ax
 
 
 def _show_image(ax, image: np.ndarray, alpha: float = 1.0):
@@ -42,7 +36,7 @@ def plot_anchors_at(image: np.ndarray, anchors: np.ndarray, centre: Sequence[flo
     """The k anchors of one position (scale-major rows, as ``anchors.base_anchors``): colour = scale, line = ratio."""
     from matplotlib.lines import Line2D
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image)
     height, width = image.shape[:2]
     for index, box in enumerate(anchors):
@@ -68,7 +62,7 @@ def plot_anchors_at(image: np.ndarray, anchors: np.ndarray, centre: Sequence[flo
 
 def plot_anchor_centres(image: np.ndarray, centres: np.ndarray, stride: int, ax=None, title: str = ""):
     """One dot per feature-map position, at the image point its anchors are centred on."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image, alpha=0.6)
     ax.scatter(centres[:, 0], centres[:, 1], s=4, color="tab:red", label=f"anchor centre (every {stride} px)")
     ax.legend(loc="upper right", fontsize="small")
@@ -82,7 +76,7 @@ def plot_boxes(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, ax=None
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
 
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image, alpha=0.7)
     scores = np.asarray(scores, dtype=np.float64)
     norm = Normalize(vmin=scores.min() if vmin is None else vmin, vmax=scores.max() if vmax is None else vmax)
@@ -96,7 +90,7 @@ def plot_boxes(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, ax=None
 
 def plot_step_counts(counts: Mapping[str, int], inside: int | None = None, ax=None, title: str = ""):
     """Boxes left after each step (log scale), and the anchors inside the image, used only to train the RPN."""
-    ax = _axes(ax, 9.0, 4.8)
+    ax = axes_or_new(ax, 9.0, 4.8)
     values = list(counts.values())
     bars = list(ax.bar(list(counts), values, color="tab:blue", label="proposal pipeline"))
     if inside is not None:
@@ -117,7 +111,7 @@ def plot_step_counts(counts: Mapping[str, int], inside: int | None = None, ax=No
 
 def plot_edge_map(edges: np.ndarray, ax=None, title: str = ""):
     """The strong-edge pixels the ``edges`` scores count."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax, 8.0, 5.5)
     height, width = edges.shape
     ax.imshow(edges, cmap="gray_r", extent=(0, width, height, 0), interpolation="nearest")
     ax.set_xlabel("x (px, rescaled image)")
@@ -131,7 +125,7 @@ def plot_nms_example(boxes: np.ndarray, scores: np.ndarray, names: Sequence[str]
     """The worked example's boxes: kept ones solid, suppressed ones dashed; the legend names each with its score."""
     from matplotlib.lines import Line2D
 
-    ax = _axes(ax, 7.0, 4.5)
+    ax = axes_or_new(ax, 7.0, 4.5)
     handles = []
     for index, box in enumerate(boxes):
         keep = index in kept

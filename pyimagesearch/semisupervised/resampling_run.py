@@ -1,0 +1,145 @@
+"""Mahajan et al.'s resampling of a long-tailed label distribution, at small scale on Fashion-MNIST.
+
+The training split is cut to a long tail (``resampling.long_tail_counts``:
+geometric, class 0 the most frequent, ``--imbalance`` between the first and
+the last class). One fresh LeNet-5 per sampling (natural, square root,
+uniform) trains on it; every epoch draws N images anew, N the size of the
+long-tailed set, with class shares proportional to n_c, sqrt(n_c) or 1
+(``resampling.resampled_indices``). Each epoch continues the run from its
+checkpoint (weights and optimizer state, momentum included) with that
+epoch's draw. Test images stay class-balanced, so the overall test accuracy
+is the mean of the per-class accuracies.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pyimagesearch.core.checkpoints import RunCheckpoint
+from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.outputs import write_csv
+from pyimagesearch.lenet.data import CLASS_NAMES
+from pyimagesearch.semisupervised import plots, report
+from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
+                                                     long_tail_subset, resampled_indices)
+from pyimagesearch.semisupervised.runs import finish_run, open_store, train_model, with_train
+from pyimagesearch.semisupervised.stats import mcnemar
+
+# Budgets. Epochs are draws of N images (the long-tailed set's size) at --lr and --batch.
+FULL = {"epochs": 15}
+QUICK = {"limit": 10_000, "epochs": 5}
+DEFAULT_IMBALANCE = 100.0
+EDGE = 3  # classes averaged as "head" and as "tail"
+
+SUMMARY_COLUMNS = [("sampling", "label", "s"), ("test %", "test_accuracy", report.percent),
+                   (f"head {EDGE} classes %", "head_accuracy", report.percent),
+                   (f"tail {EDGE} classes %", "tail_accuracy", report.percent),
+                   ("vs natural", "gain_vs_natural", report.points), ("McNemar p", "mcnemar_p", report.p_value),
+                   ("steps", "steps", ","), ("time s", "train_time_s", ".0f")]
+CSV_FIELDS = ["sampling", "test_accuracy", "head_accuracy", "tail_accuracy", "gain_vs_natural", "mcnemar_b", "mcnemar_c",
+              "mcnemar_p", "val_accuracy", "train_accuracy", "train_images", "steps", "train_time_s", "wall_s",
+              *[f"accuracy_{c}" for c in range(len(CLASS_NAMES))], *[f"draws_{c}" for c in range(len(CLASS_NAMES))]]
+
+
+def run(args, data, folder: Path, log) -> list[dict]:
+    budget = QUICK if args.quick else FULL
+    imbalance = DEFAULT_IMBALANCE if args.imbalance is None else args.imbalance
+    if not imbalance >= 1:
+        raise UserError(f"--imbalance {imbalance:g} must be >= 1: it is the ratio of the most to the least frequent class")
+    samplings = [name for name in SAMPLINGS if name in (args.sampling or SAMPLINGS)]
+    n_max = int(np.bincount(data.y_train, minlength=data.num_classes).min())
+    counts = long_tail_counts(n_max, data.num_classes, imbalance)
+    subset = long_tail_subset(data.y_train, counts, args.seed)
+    x_tail, y_tail = data.x_train[subset], data.y_train[subset]
+    total = int(counts.sum())
+    settings = {"experiment": "resampling", "quick": args.quick, "seed": args.seed, "limit": args.limit,
+                "val_fraction": args.val_fraction, "lr": args.lr, "batch": args.batch, "imbalance": imbalance,
+                "epochs": budget["epochs"]}
+    store = open_store(folder, settings, args, data, {"sampling": samplings, "counts": counts.tolist()})
+    log(f"long-tailed training set: {total:,} images, {counts[0]:,} of {CLASS_NAMES[0]} down to {counts[-1]:,} of "
+        f"{CLASS_NAMES[-1]} (imbalance {imbalance:g}); {budget['epochs']} epochs of {total:,} draws each")
+    rows, natural_correct = [], None
+    for index, sampling in enumerate(samplings, start=1):
+        draws = class_draws(counts, sampling, total)
+        prefix = f"[{index}/{len(samplings)}] {LABELS[sampling]} sampling"
+        row = store.get(sampling)
+        if row:
+            log(f"{prefix}: kept from an earlier run (test {report.percent(row['test_accuracy'])}%)")
+        else:
+            log(f"{prefix}: draws per epoch {', '.join(f'{m:,}' for m in draws)}")
+            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log, prefix)
+            row = store.put(sampling, row)
+        correct = np.load(folder / "runs" / sampling / "test_predictions.npy") == data.y_test
+        if sampling == "natural":
+            natural_correct, natural = correct, row
+        elif natural_correct is not None:
+            test = mcnemar(correct, natural_correct)
+            row = {**row, "gain_vs_natural": row["test_accuracy"] - natural["test_accuracy"], "mcnemar_b": test["b"],
+                   "mcnemar_c": test["c"], "mcnemar_p": test["p"]}
+        rows.append(row)
+        write_outputs(folder, rows, counts, imbalance)
+    log("; ".join(f"{row['label']}: test {report.percent(row['test_accuracy'])}%, tail {report.percent(row['tail_accuracy'])}%"
+                  for row in rows) + f"; results in {folder}")
+    return rows
+
+
+def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log, prefix) -> dict:
+    """Train one model, drawing a new resampled epoch each epoch; its result row."""
+    checkpoint = RunCheckpoint(run_dir, {**settings, "sampling": sampling})
+    try:
+        state = checkpoint.load()
+    except UserError:  # an unfinished run of other settings: nothing finished depends on it
+        checkpoint.clear()
+        state = None
+    done = len(state["history"]) if state else 0
+    if done:
+        log(f"{prefix}: resuming after epoch {done}")
+
+    def epoch_log(line, echo=None):
+        # Every epoch is a call of lenet.training.train that continues from the checkpoint with a new draw: its
+        # "resuming" line would mislead, and its progress lines count epochs out of that call's epochs.
+        if not line.startswith("resuming after epoch"):
+            log(re.sub(r"^epoch +(\d+)/\d+", lambda m: f"epoch {int(m.group(1)):3d}/{settings['epochs']}", line), echo)
+
+    started = time.perf_counter()
+    # A run killed after its last epoch was saved still loads its model through one (empty) call.
+    for epoch in range(min(done, settings["epochs"] - 1), settings["epochs"]):
+        rng = np.random.default_rng([settings["seed"], SAMPLINGS.index(sampling), epoch])
+        order = resampled_indices(y_tail, draws, rng)
+        result = train_model(f"{LABELS[sampling]} sampling", with_train(data, x_tail[order], y_tail[order]), run_dir,
+                             epoch_log, lr=settings["lr"], batch=settings["batch"], epochs=epoch + 1,
+                             seed=settings["seed"], checkpoint=checkpoint)
+    metrics, predictions = finish_run(result, with_train(data, x_tail, y_tail), run_dir, {"sampling": sampling})
+    checkpoint.clear()
+    per_class = [float(np.mean(predictions[data.y_test == c] == c)) for c in range(data.num_classes)]
+    return {"sampling": sampling, "label": LABELS[sampling], "test_accuracy": metrics["test_accuracy"],
+            "head_accuracy": float(np.mean(per_class[:EDGE])), "tail_accuracy": float(np.mean(per_class[-EDGE:])),
+            "per_class": per_class, "draws": [int(m) for m in draws], "val_accuracy": metrics["val_accuracy"],
+            "train_accuracy": metrics["train_accuracy"], "train_images": len(y_tail), "steps": metrics["optimizer_steps"],
+            "train_time_s": metrics["train_time_s"], "wall_s": time.perf_counter() - started,
+            **{f"accuracy_{c}": value for c, value in enumerate(per_class)},
+            **{f"draws_{c}": int(m) for c, m in enumerate(draws)}}
+
+
+def write_outputs(folder: Path, rows: list[dict], counts: np.ndarray, imbalance: float) -> None:
+    """results.csv (one row per sampling), per_class.csv, results.md (both tables) and per_class_accuracy.png."""
+    write_csv(folder / "results.csv", rows, CSV_FIELDS)
+    per_class = [{"class": c, "class_name": name, "images": int(counts[c]),
+                  **{f"{row['sampling']}_draws": row["draws"][c] for row in rows},
+                  **{f"{row['sampling']}_accuracy": row["per_class"][c] for row in rows}}
+                 for c, name in enumerate(CLASS_NAMES)]
+    write_csv(folder / "per_class.csv", per_class, list(per_class[0]))
+    columns = [("class", "class_name", "s"), ("training images", "images", ",")]
+    for row in rows:
+        columns += [(f"{row['label']}: draws/epoch", f"{row['sampling']}_draws", ","),
+                    (f"{row['label']}: test %", f"{row['sampling']}_accuracy", report.percent)]
+    title = f"Resampling a long-tailed Fashion-MNIST (imbalance {imbalance:g}, {int(counts.sum()):,} training images)"
+    notes = ["Per class, test accuracy on its 1,000 test images (fewer with --limit). \"vs natural\": change in "
+             "overall test accuracy against natural sampling, in points; McNemar p: exact test on the same test images.",
+             "", "## Per class", "", report.markdown_table(columns, per_class)]
+    report.write_markdown(folder / "results.md", title, SUMMARY_COLUMNS, rows, notes)
+    plots.save(plots.per_class_accuracy(rows, CLASS_NAMES, counts), folder / "per_class_accuracy.png")

@@ -1,0 +1,66 @@
+"""Bad input ends in one sentence and exit status 2; every flag is explained in --help and in the README."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyimagesearch.core.cli import run
+from pyimagesearch.lenet.data import DEBIAN_DIR
+from pyimagesearch.semisupervised.command import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["teacher-student", "--k", "0"], "--k 0 is out of range: U holds 800 images for 10 classes, so K must be between 1 and 80"),
+    (["teacher-student", "--k", "30,81"], "--k 81 is out of range"),
+    (["teacher-student", "--k", "ten"], "--k 'ten' is not a comma-separated list of integers"),
+    (["teacher-student", "--p", "11"], "--p 11 is out of range: an image has 10 classes, so P must be between 1 and 10"),
+    (["teacher-student", "--p", "0"], "--p 0 is out of range"),
+    (["teacher-student", "--labelled", "901"], "--labelled 901 must be between 1 and 899"),
+    (["teacher-student", "--labelled", "0"], "--labelled 0 must be between 1 and 899"),
+    (["teacher-student", "--labelled", "800"], "needs 80 images of class Pullover but the training split holds 77"),
+    (["label-noise", "--noise", "0,100"], "--noise 100 is out of range: p is a percentage of labels replaced, in [0, 100)"),
+    (["label-noise", "--p", "-5"], "--noise -5 is out of range"),
+    (["resampling", "--imbalance", "0.5"], "--imbalance 0.5 must be >= 1"),
+    (["resampling", "--sampling", "natural,inverse"], "--sampling 'natural,inverse' is not a comma-separated list of natural, sqrt, uniform"),
+])
+@pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
+def test_bad_input_is_one_sentence_with_exit_status_2(argv, message, tmp_path, capsys):
+    # --limit 1000 leaves 900 training images (77 to 106 per class); with --labelled 100, U holds 800: K <= 80.
+    labelled = [] if "--labelled" in argv or argv[0] != "teacher-student" else ["--labelled", "100"]
+    status = run(main, [*argv, *labelled, "--quick", "--limit", "1000", "--quiet", "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert message in err
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
+def test_the_module_entry_point_reports_errors_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pyimagesearch.semisupervised", "label-noise", "--noise", "150",
+                             "--limit", "500", "--output", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --noise 150 is out of range: p is a percentage of labels replaced, in [0, 100)")
+
+
+def flags_of(parser):
+    commands = next(action for action in parser._actions if action.dest == "experiment")
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if "--help" not in action.option_strings:
+                yield name, action
+
+
+def test_every_flag_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Weak and semi-supervised learning (Problem 4)"):]
+    for name, action in flags_of(build_parser()):
+        assert action.help and len(action.help) > 15, (name, action.option_strings)
+        for flag in action.option_strings:
+            assert f"`{flag}" in section, f"{flag} of {name} is not in the README's Problem 4 section"
