@@ -46,6 +46,7 @@ def test_the_filter_drops_tensorflows_loading_lines_only():
 @pytest.mark.parametrize("argv, uses_tensorflow", [
     (["find_lr.py"], True), (["train_lenet.py"], True), (["transfer.py"], True), (["benchmarks/run.py"], True),
     (["-m", "pyimagesearch.architectures"], False), (["-m", "pyimagesearch.detection"], False),
+    (["-m", "pyimagesearch.semisupervised", "resampling"], True),
 ])
 def test_help_prints_only_the_help(argv, uses_tensorflow):
     result = command(*argv, "--help")

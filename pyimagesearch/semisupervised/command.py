@@ -24,7 +24,9 @@ import argparse
 from pathlib import Path
 from typing import Callable, Sequence
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, positive_float, positive_int, quiet_tensorflow
+from pyimagesearch.core.cli import (
+    HelpFormatter, UserError, add_verbose_argument, positive_float, positive_int, quiet_tensorflow,
+)
 from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.semisupervised import label_noise, resampling_run, teacher_student
 from pyimagesearch.semisupervised.resampling import SAMPLINGS
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--overwrite", action="store_true",
                         help="discard the results already in --output and train every point again")
     common.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
+    add_verbose_argument(common)
     add_data_arguments(common)
 
     parser = argparse.ArgumentParser(prog="python -m pyimagesearch.semisupervised", description=__doc__,
@@ -116,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.noise = parse_list(args.noise, "--noise", float, "percentages")
     else:
         args.sampling = parse_list(args.sampling, "--sampling", sampling_name, ", ".join(SAMPLINGS))
-    quiet_tensorflow()
+    quiet_tensorflow(args.verbose)
     import matplotlib
     import tensorflow as tf
 
