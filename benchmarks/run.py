@@ -122,7 +122,6 @@ def bench_throughput(data, rounds: int) -> dict:
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     project.fit(dataset.take(64), verbose=0)
     reference.fit(x[:64 * BATCH], y[:64 * BATCH], batch_size=BATCH, callbacks=[callback], verbose=0)
-
     plain.fit(x[:64 * BATCH], y[:64 * BATCH], batch_size=BATCH, verbose=0)
 
     times = alternate({
