@@ -114,5 +114,5 @@ def per_class_accuracy(rows: Sequence[dict], class_names: Sequence[str], counts:
     ax.set_ylim(0, 100)
     ax.set_title("Long-tailed Fashion-MNIST: per-class test accuracy under natural, square-root and uniform sampling")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(rows))
     return ax
