@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,6 +22,7 @@ def numbers(tree):
         yield tree
 
 
+@pytest.mark.slow
 def test_quick_benchmark_writes_every_figure(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--output", str(tmp_path)],
                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
