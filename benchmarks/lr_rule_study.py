@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int, run  # noqa: E402
 from pyimagesearch.core.outputs import prepare_dir, read_csv, read_json, write_csv, write_json, write_text  # noqa: E402
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES, lag_free_losses, suggest_lr_range  # noqa: E402
+from pyimagesearch.stats import t_interval  # noqa: E402
 
 COLUMNS = ["rule", "seed", "lr_min", "lr_max", "lr_at_minimum", "test_accuracy", "val_accuracy", "train_accuracy",
            "final_train_loss", "train_time_s"]
@@ -95,14 +96,18 @@ def study_rows(output: Path, rules, seeds) -> list[dict]:
 
 
 def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
+    accuracy = {(row["rule"], row["seed"]): row.get("test_accuracy") for row in rows}
+    means = {rule: statistics.mean(done) for rule in rules
+             if (done := [accuracy[(rule, s)] for s in seeds if accuracy.get((rule, s)) is not None])}
+    best = max(means, key=means.get) if means else None
     lines = [
         "# lr_max rules: CLR exp_range from the finder's suggestion, used as is",
         "",
         f"`{command}`",
         "",
         "| lr_max rule | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " | "
-        + " | ".join(f"seed {s} test acc" for s in seeds) + " | mean | sd |",
-        "|---|" + "---|" * len(seeds) + "---:|" * (len(seeds) + 2),
+        + " | ".join(f"seed {s} test acc" for s in seeds) + f" | mean | sd | minus {best}, paired by seed (95% t interval) |",
+        "|---|" + "---|" * len(seeds) + "---:|" * (len(seeds) + 3),
     ]
     for rule in rules:
         by_seed = {row["seed"]: row for row in rows if row["rule"] == rule}
@@ -114,7 +119,13 @@ def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
         sd = f"{statistics.stdev(done):.4f}" if len(done) > 1 else ""
         shown = [f"{score:.4f}" if score is not None else "" for score in scores]
         default = " (default)" if rule == DEFAULT_LR_MAX_RULE else ""
-        lines.append(f"| {rule}{default} | " + " | ".join(ranges) + " | " + " | ".join(shown) + f" | {mean} | {sd} |")
+        paired = [accuracy[(rule, s)] - accuracy[(best, s)] for s in seeds
+                  if accuracy.get((rule, s)) is not None and accuracy.get((best, s)) is not None]
+        versus = ""
+        if rule != best and len(paired) > 1:
+            interval = t_interval(paired)
+            versus = f"{interval.mean:+.4f} ({interval.low:+.4f} to {interval.high:+.4f})"
+        lines.append(f"| {rule}{default} | " + " | ".join(ranges) + " | " + " | ".join(shown) + f" | {mean} | {sd} | {versus} |")
     lines += ["", "lr_min is the first LR where the lag-free loss has fallen by 10% of its drop, for every rule.", ""]
     return "\n".join(lines)
 

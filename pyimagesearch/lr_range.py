@@ -32,7 +32,7 @@ LR_MAX_RULES = {
     "minimum/3": f"the LR at the minimum loss / {MINIMUM_DIVISOR}",
     "minimum": "the LR at the minimum loss",
 }
-DEFAULT_LR_MAX_RULE = "drop90"
+DEFAULT_LR_MAX_RULE = "minimum/3"
 
 
 class SmoothedLoss:

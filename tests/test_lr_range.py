@@ -49,7 +49,7 @@ def valley(lrs):
 
 def test_suggestion_on_a_valley():
     lrs = geometric_lrs(1e-6, 1e1, 200)
-    s = suggest_lr_range(lrs, valley(lrs))
+    s = suggest_lr_range(lrs, valley(lrs), lr_max_rule="drop90")
     # 10% and 90% of the sigmoid's fall: 10**(-2 -+ ln(9)/4) = 2.49e-3, 4.0e-2 (curve's minimum slightly lower).
     assert s.lr_min == pytest.approx(10 ** (-2 - math.log(9) / 4), rel=0.1)
     assert s.lr_max == pytest.approx(10 ** (-2 + math.log(9) / 4), rel=0.1)
@@ -91,8 +91,10 @@ def test_minimum_just_before_divergence_is_not_still_decreasing():
 
 def test_sudden_drop_falls_back_to_a_quarter():
     lrs = grid_lrs(1e-6, 1e-1, 6)
-    s = suggest_lr_range(lrs, [2.3, 2.3, 2.3, 0.5, 0.45, 0.6])
+    s = suggest_lr_range(lrs, [2.3, 2.3, 2.3, 0.5, 0.45, 0.6], lr_max_rule="drop90")
     assert s.lr_max == pytest.approx(1e-3) and s.lr_min == pytest.approx(1e-3 / 4)
+    s = suggest_lr_range(lrs, [2.3, 2.3, 2.3, 0.5, 0.45, 0.6])  # the default: the minimum's LR / 3
+    assert s.lr_max == pytest.approx(1e-2 / 3) and s.lr_min == pytest.approx(1e-3) and s.lr_max_rule == "minimum/3"
 
 
 def test_too_few_finite_points():
@@ -153,7 +155,8 @@ def test_lag_free_bounds_match_the_true_curve_where_the_ema_lags():
     assert np.all((lag_free > 0.7) & (lag_free < 1.3))
     assert np.all(np.abs(np.median(lag_free, axis=0) - 1) < 0.15)
     assert np.all(np.median(ema, axis=0) > 1.15)
-    exact, lagged = suggest_lr_range(lrs, true, 10, 1), suggest_lr_range(lrs, smooth_losses(true, 0.98), 10, 1)
+    exact = suggest_lr_range(lrs, true, 10, 1, "drop90")
+    lagged = suggest_lr_range(lrs, smooth_losses(true, 0.98), 10, 1, "drop90")
     assert lagged.lr_min / exact.lr_min > 1.35 and lagged.lr_max / exact.lr_max > 1.5  # noiseless: 1.39x and 1.58x
 
 
