@@ -162,7 +162,7 @@ def train(args) -> int:
         log(f"error: {message}", echo=False)
         raise UserError(message)
     metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
-    lt.write_test_predictions(folder, lt.test_predictions(result["model"], data))
+    lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
     write_json(folder / "metrics.json", metrics)
     save_model(result["model"], folder / "model.keras")
     checkpoint.clear()

@@ -189,7 +189,7 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
 TEST_PREDICTIONS = "test_predictions.npz"
 
 
-def test_predictions(model, data) -> dict[str, Any]:
+def predict_test_set(model, data) -> dict[str, Any]:
     """The final model's class for every test image: ``{"label", "predicted", "correct"}`` arrays, in test-set order.
 
     ``correct`` is what a paired test of two models on the same test images
@@ -205,7 +205,7 @@ def test_predictions(model, data) -> dict[str, Any]:
 
 
 def write_test_predictions(folder: Path, predictions: dict[str, Any]) -> Path:
-    """Save ``test_predictions`` as ``test_predictions.npz`` in ``folder`` (atomically)."""
+    """Save ``predict_test_set``'s arrays as ``test_predictions.npz`` in ``folder`` (atomically)."""
     import io
 
     import numpy as np
