@@ -125,6 +125,7 @@ def run_script(argv, capsys):
         (["--policy", "fixed", "--lr", "0.01", "--mode", "triangular"], "--mode applies only to --policy clr"),
         (["--compare", "no/run/a", "no/run/b"], "metrics file no/run/a/metrics.json does not exist"),
         (["--compare", "a", "b", "--epochs", "3"], "--epochs set training, but --compare only reads finished runs"),
+        (["--compare", "a", "b", "--seeds", "3"], "--seeds set training, but --compare only reads finished runs"),
     ],
 )
 def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, capsys, tmp_path):
@@ -145,6 +146,9 @@ def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, c
         (["--policy", "batch-growth", "--lr", "0.1", "--epochs-per-stage", "0"], "--epochs-per-stage: '0' must be > 0"),
         (["--policy", "fixed", "--lr", "0.1", "--momentum", "1"], "--momentum must be in [0, 1)"),
         (["--policy", "fixed", "--compare", "a", "b"], "not allowed with argument"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "0"], "--seeds: '0' must be >= 1 seeds"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "1,x"], "is neither a number of seeds nor"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "4,4"], "repeats a seed"),
     ],
 )
 def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
@@ -153,3 +157,11 @@ def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert message in err and "Traceback" not in err
+
+
+def test_seed_lists_and_counts():
+    from pyimagesearch.lenet.seeds import resolve_seeds, seeds_argument
+
+    assert seeds_argument("42,1,2") == [42, 1, 2] and seeds_argument("3") == 3 and seeds_argument("7,") == [7]
+    assert resolve_seeds(3, 42) == [42, 1, 2] and resolve_seeds(3, 2) == [2, 1, 3] and resolve_seeds(1, 5) == [5]
+    assert resolve_seeds([5, 6], 42) == [5, 6]
