@@ -27,6 +27,7 @@ from pyimagesearch.core.cli import (
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.data import add_data_arguments
+from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="range test: batches left out at the start of the plot and the suggestion")
     parser.add_argument("--skip-end", type=nonnegative_int, default=1,
                         help="range test: batches left out at the end of the plot and the suggestion")
+    parser.add_argument("--lr-max-rule", choices=tuple(LR_MAX_RULES), default=DEFAULT_LR_MAX_RULE,
+                        help="how lr_max is read from the curve: " + "; ".join(f"{k}: {v}" for k, v in LR_MAX_RULES.items()))
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
     add_data_arguments(parser)
@@ -92,15 +95,17 @@ def range_test(args, data, folder: Path, strategy) -> int:
                 batchSize=args.batch * strategy.num_replicas_in_sync, sampleSize=args.sample_size,
                 verbose=0 if args.quiet else 1, seed=args.seed)
     seconds = time.perf_counter() - started
-    rows = [{"lr": lr, "raw_loss": raw, "smoothed_loss": smooth}
-            for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.smoothed_losses)]
-    write_csv(folder / "lr_finder.csv", rows, ["lr", "raw_loss", "smoothed_loss"])
-    suggestion = finder.suggest(args.skip_begin, args.skip_end)
+    columns = ["lr", "raw_loss", "smoothed_loss", "lag_free_loss"]
+    write_csv(folder / "lr_finder.csv", [dict(zip(columns, values)) for values in zip(*finder.history.values())], columns)
+    suggestion = finder.suggest(args.skip_begin, args.skip_end, args.lr_max_rule)
     title = f"LR range test, LeNet-5 on Fashion-MNIST, batch {args.batch}"
-    save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title).figure, folder / "lr_finder.png")
+    save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title, rule=args.lr_max_rule).figure,
+                folder / "lr_finder.png")
     write_json(folder / "suggestion.json", {
         **suggestion.to_dict(), "batches": len(finder.lrs), "stop_reason": finder.stop_reason,
-        "seconds": round(seconds, 2), "rule": "lr_range.suggest_lr_range: 10% and 90% of the loss drop",
+        "seconds": round(seconds, 2),
+        "rule": f"lr_range.suggest_lr_range on the lag-free loss: lr_min 10% of the drop, lr_max "
+                f"{LR_MAX_RULES[args.lr_max_rule]}",
     })
     print(f"{len(finder.lrs)} batches in {seconds:.1f} s; results in {folder}")
     return report(suggestion, folder / "lr_finder.png")
@@ -128,12 +133,13 @@ def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
                        strategy=strategy, multiworker=multiworker)
     seconds = time.perf_counter() - started
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
-    suggestion = suggest_lr_range([r["lr"] for r in rows], losses)
+    suggestion = suggest_lr_range([r["lr"] for r in rows], losses, lr_max_rule=args.lr_max_rule)
     title = f"LeNet-5 on Fashion-MNIST: {args.epochs or 5} epochs per LR, batch {args.batch}"
     save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
     write_json(folder / "suggestion.json", {
         **suggestion.to_dict(), "seconds": round(seconds, 2),
-        "rule": "lr_range.suggest_lr_range on the final training losses, diverged LRs excluded",
+        "rule": f"lr_range.suggest_lr_range on the final training losses, diverged LRs excluded: lr_min 10% of "
+                f"the drop, lr_max {LR_MAX_RULES[args.lr_max_rule]}",
     })
     print(f"{len(rows)} learning rates in {seconds:.1f} s; results in {folder}")
     return report(suggestion, folder / "lr_grid.png")

@@ -6,14 +6,19 @@ Policies (SGD with momentum, like the LR range test of find_lr.py):
   fixed         fixed LR and batch size, the baseline; writes output/fixed/
 
 Each run writes config.json, history.csv (one row per epoch), log.txt, metrics.json,
-curves.png, model.keras, and lr_trace.png (clr) or loss_vs_log2_batch.png (batch-growth).
---compare DIR_A DIR_B writes comparison.md and comparison.json (default output/comparison/).
+curves.png, model.keras, test_predictions.npz, and lr_trace.png (clr) or
+loss_vs_log2_batch.png (batch-growth). --seeds runs one such run per seed into
+<output>/seed-<s>/ and writes their mean, standard deviation and per-seed values
+(metrics.json) and curves with a band (curves.png) into <output>/.
+--compare DIR_A DIR_B (single runs or --seeds folders) writes comparison.md,
+comparison.json and comparison.png (default output/comparison/).
 
 examples:
   python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --mode exp_range
   python train_lenet.py --policy clr --mode triangular2 --lr-min 0.01 --lr-max 0.1 --step-size 2 --epochs 16
   python train_lenet.py --policy batch-growth --lr 0.05 --epochs-per-stage 2
   python train_lenet.py --policy fixed --lr 0.01
+  python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --seeds 42,1,2
   python train_lenet.py --compare output/clr output/batch_growth
 """
 
@@ -27,6 +32,7 @@ from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argumen
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
+from pyimagesearch.lenet.seeds import seeds_argument
 from pyimagesearch.lenet.settings import OUTPUT_DIRS, POLICIES, add_policy_options, flag, given_options
 
 # Flags that change what a run computes: a checkpoint saved under other values is not resumed.
@@ -51,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default: output/clr, output/batch_growth, output/fixed or output/comparison)")
     add_data_arguments(parser)
+    parser.add_argument("--seeds", type=seeds_argument, default=None, metavar="N|S1,S2,...",
+                        help="one run per seed into <output>/seed-<s>/, then their mean, standard deviation and "
+                             "curves in <output>/: a comma-separated list of seeds, or a number N (--seed, then 1, 2, ...)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="continue an unfinished run of the same settings in --output after its last finished "
@@ -79,15 +88,18 @@ def compare(args) -> int:
     from pyimagesearch.core.outputs import prepare_dir, write_config
     from pyimagesearch.lenet.compare import write_comparison
 
-    training_options = [flag(key) for key in given_options(args)]
+    training_options = [flag(key) for key in given_options(args)] + (["--seeds"] if args.seeds else [])
     if training_options:
         raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
     folder = prepare_dir(args.output)
     write_config(folder, vars(args))
     verdict = write_comparison(*args.compare, folder)
-    similar = "similar" if verdict["similar"] else "different"
-    print(f"generalization: {similar} (gap difference {100 * verdict['gap_difference']:+.2f} points, "
-          f"threshold {100 * verdict['threshold']:.2f}); written {folder / 'comparison.md'}")
+    test = verdict["test_difference"]
+    interval = (f"{100 * test['confidence']:.0f}% interval {100 * test['low']:+.2f} to {100 * test['high']:+.2f}, "
+                f"{test['n']} seeds" if test["n"] > 1 else "one seed, no interval")
+    confounded = f"; confounded: they differ in {' and '.join(verdict['budget_differs'])}" if verdict["budget_differs"] else ""
+    print(f"test accuracy A - B: {100 * test['mean']:+.2f} points ({interval}){confounded}; "
+          f"written {folder / 'comparison.md'}")
     return 0
 
 
@@ -154,6 +166,7 @@ def train(args) -> int:
         log(f"error: {message}", echo=False)
         raise UserError(message)
     metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
+    lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
     write_json(folder / "metrics.json", metrics)
     save_model(result["model"], folder / "model.keras")
     checkpoint.clear()
@@ -163,10 +176,33 @@ def train(args) -> int:
     return 0
 
 
+def train_seeds(args) -> int:
+    """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/."""
+    from pyimagesearch.core.outputs import prepare_dir, read_json, write_config
+    from pyimagesearch.lenet.seeds import resolve_seeds, seed_folder, write_seed_summary
+    from pyimagesearch.lenet.training import remove_stale_results
+
+    seeds = resolve_seeds(args.seeds, args.seed)
+    folder = prepare_dir(args.output)
+    remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
+    write_config(folder, {**vars(args), "seeds": seeds})
+    for seed in seeds:
+        print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
+        train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}))
+    description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)
+    aggregate = write_seed_summary(folder, seeds, f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}")
+    test = aggregate["test_accuracy"]
+    print(f"test accuracy over seeds {', '.join(map(str, seeds))}: mean {test['mean']:.4f}, standard deviation "
+          f"{test['sd']:.4f} ({', '.join(f'{v:.4f}' for v in test['values'])}); results in {folder}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     quiet_tensorflow(args.verbose)
-    return compare(args) if args.compare else train(args)
+    if args.compare:
+        return compare(args)
+    return train_seeds(args) if args.seeds else train(args)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pyimagesearch.lenet.settings import PolicySettings
 
 # Files a training run writes besides config.json; stale ones from an earlier run are removed first.
 RUN_FILES = ("history.csv", "log.txt", "metrics.json", "model.keras", "curves.png", "lr_trace.png",
-             "loss_vs_log2_batch.png")
+             "loss_vs_log2_batch.png", "test_predictions.npz")
 EVAL_BATCH = 1024
 HISTORY_FIELDS = ["epoch", "batch_size", "steps", "iterations", "lr", "loss", "accuracy", "val_loss",
                   "val_accuracy", "time_s"]
@@ -193,3 +193,45 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
         "val_images": scores["val"]["images"],
         "test_images": scores["test"]["images"],
     }
+
+
+TEST_PREDICTIONS = "test_predictions.npz"
+
+
+def predict_test_set(model, data) -> dict[str, Any]:
+    """The final model's class for every test image: ``{"label", "predicted", "correct"}`` arrays, in test-set order.
+
+    ``correct`` is what a paired test of two models on the same test images
+    (``stats.mcnemar_exact``) needs; its mean is the test accuracy.
+    """
+    import numpy as np
+
+    predicted = [np.argmax(np.asarray(model(data.x_test[i:i + EVAL_BATCH], training=False)), axis=-1)
+                 for i in range(0, len(data.x_test), EVAL_BATCH)]
+    predicted = np.concatenate(predicted).astype(np.int8) if predicted else np.zeros(0, np.int8)
+    labels = np.asarray(data.y_test).astype(np.int8)
+    return {"label": labels, "predicted": predicted, "correct": predicted == labels}
+
+
+def write_test_predictions(folder: Path, predictions: dict[str, Any]) -> Path:
+    """Save ``predict_test_set``'s arrays as ``test_predictions.npz`` in ``folder`` (atomically)."""
+    import io
+
+    import numpy as np
+
+    from pyimagesearch.core.outputs import write_bytes
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **predictions)
+    return write_bytes(Path(folder) / TEST_PREDICTIONS, buffer.getvalue())
+
+
+def read_test_correct(folder: Path):
+    """The per-image correctness saved with a run, or None when the run has no ``test_predictions.npz``."""
+    import numpy as np
+
+    path = Path(folder) / TEST_PREDICTIONS
+    if not path.exists():
+        return None
+    with np.load(path) as saved:
+        return saved["correct"].astype(bool)

@@ -152,7 +152,7 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     if guard.diverged:
         say(f"{label} stopped: {guard.reason} (the LR is too high for this run)")
     rows = read_history(run_dir / "history.csv")
-    axes = plot_curves(rows, title=f"{image_set.name}: {label}")
+    axes = plot_curves(rows, title=f"{image_set.name}: {label}", stopped=guard.reason or None)
     save_figure(axes[0].figure, run_dir / "curves.png")
     if save_weights:
         partial = run_dir / ".partial-model.weights.h5"

@@ -76,3 +76,27 @@ def test_corrupt_data_file_one_sentence_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "train-images-idx3-ubyte is longer than its header says" in result.stderr
+
+
+def test_no_descent_from_the_first_batch_means_no_range_exit_2_and_the_plot(tmp_path, capsys):
+    # From LR 1 the loss jumps in the first batches and settles back near chance: it never falls
+    # below the first batch's loss, whatever the skipped batches did.
+    out = tmp_path / "high"
+    status = run(find_lr.main, ["--start-lr", "1", "--end-lr", "1e3", "--limit", "1000", "--sample-size", "200",
+                                "--output", str(out), "--quiet"])
+    assert status == 2
+    assert "no LR range can be suggested: the loss never fell 5% below its first value" in capsys.readouterr().err
+    assert (out / "lr_finder.png").stat().st_size > 0
+    suggestion = json.loads((out / "suggestion.json").read_text())
+    assert suggestion["lr_min"] is None and suggestion["lr_max"] is None
+    rows = read_csv(out / "lr_finder.csv")
+    assert float(rows[0]["lag_free_loss"]) == float(rows[0]["raw_loss"])  # the curve starts at the first batch
+
+
+def test_grid_without_descent_exits_2_and_keeps_the_plot(tmp_path, capsys):
+    out = tmp_path / "grid"
+    status = run(find_lr.main, ["--grid", "3", "--epochs", "1", "--start-lr", "1e-9", "--end-lr", "1e-8",
+                                "--limit", "600", "--output", str(out), "--quiet"])
+    assert status == 2
+    assert "the loss never fell 5% below its first value" in capsys.readouterr().err
+    assert (out / "lr_grid.png").stat().st_size > 0 and json.loads((out / "suggestion.json").read_text())["lr_max"] is None
