@@ -148,6 +148,10 @@ def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, c
         (["--policy", "batch-growth", "--lr", "0.1", "--epochs-per-stage", "0"], "--epochs-per-stage: '0' must be > 0"),
         (["--policy", "fixed", "--lr", "0.1", "--momentum", "1"], "--momentum must be in [0, 1)"),
         (["--policy", "fixed", "--compare", "a", "b"], "not allowed with argument"),
+        (["--policy", "clr", "--lr-min", "1e-300", "--lr-max", "1e-299"],
+         "--lr-min: '1e-300' cannot be a learning rate: the optimizer keeps it as a float32, which holds 1.18e-38 to "
+         "3.4e+38"),
+        (["--policy", "fixed", "--lr", "1e39"], "--lr: '1e39' cannot be a learning rate"),
     ],
 )
 def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
@@ -203,3 +207,24 @@ def test_comparison_says_different_when_gaps_differ_beyond_the_noise(tmp_path):
     close = fake_run(tmp_path / "c", "fixed", 0.99, 0.899, 1000, 10.0)
     runs[1]["metrics"] = read_json(close / "metrics.json")
     assert generalization_verdict(*runs)["similar"]
+
+
+def test_a_step_size_under_one_iteration_is_refused(tmp_path, capsys):
+    status = run(train_lenet.main, ["--policy", "clr", "--lr-min", "0.001", "--lr-max", "0.01", "--step-size", "1e-300",
+                                    "--limit", "500", "--output", str(tmp_path)])
+    # 450 training images in batches of 64: 8 iterations per epoch.
+    assert status == 2
+    assert capsys.readouterr().err == ("error: --step-size 1e-300 epochs is 8e-300 iterations, less than one (an epoch "
+                                       "has 8); pass --step-size 0.125 or more\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_with_a_missing_run_writes_nothing(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", "clr", 0.95, 0.91, 16_880, 120.0)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "comparison.md").write_text("an earlier comparison")
+    status = run(train_lenet.main, ["--compare", str(a), str(tmp_path / "missing"), "--output", str(out)])
+    assert status == 2
+    assert f"metrics file {tmp_path / 'missing' / 'metrics.json'} does not exist" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["comparison.md"]  # no config.json for a comparison never made
