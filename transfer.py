@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, fraction, positive_float, positive_int, quiet_tensorflow, run
+from pyimagesearch.core.cli import HelpFormatter, UserError, fraction, learning_rate, positive_int, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
@@ -29,8 +29,8 @@ MIN_IMAGE_SIZE = 32  # ResNet50 without its top needs at least 32x32 inputs
 
 
 def lr_list(text: str) -> list[float]:
-    """argparse type: one LR or a comma-separated list, each a finite number > 0 (duplicates dropped)."""
-    values = [positive_float(part.strip()) for part in text.split(",") if part.strip()]
+    """argparse type: one LR or a comma-separated list, each a float32 number > 0 (duplicates dropped)."""
+    values = [learning_rate(part.strip()) for part in text.split(",") if part.strip()]
     if not values:
         raise argparse.ArgumentTypeError(f"{text!r} holds no learning rate")
     return list(dict.fromkeys(values))
@@ -161,15 +161,21 @@ def main(argv=None) -> int:
         return 0
     strategy, worker = make_strategy(args.strategy)
     folder = output_folder(Path(args.output) / name, worker)
+    new_folder = not folder.exists()
     folder = prepare_dir(folder)
-
-    if not args.describe:  # checked before the data set is read, which can take a while
-        milestones = resolve_milestones(args.epochs, args.milestones)
-        weights = check_weights(args.weights)
-    if args.data_dir is None:
-        image_set = decathlon.load_decathlon(name)
-    else:
-        image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
+    try:
+        if not args.describe:  # checked before the data set is read, which can take a while
+            milestones = resolve_milestones(args.epochs, args.milestones)
+            weights = check_weights(args.weights)
+        if args.data_dir is None:
+            image_set = decathlon.load_decathlon(name)
+        else:
+            image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
+        decathlon.check_images(image_set)
+    except BaseException:
+        if new_folder and not any(folder.iterdir()):
+            folder.rmdir()  # a start that failed leaves no empty data set folder behind
+        raise
     say = RunLog(folder / "transfer.log", append=True)
     write_description(image_set, folder, say)
     if args.describe:
@@ -188,7 +194,7 @@ def main(argv=None) -> int:
     lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
              save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
-             multiworker=worker is not None)
+             multiworker=worker is not None, worker=worker)
     write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0
