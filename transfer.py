@@ -3,8 +3,9 @@
 Fine-tuning (every layer trains) against feature extraction (the base is
 frozen, only a new Dense layer trains), with SGD (momentum 0.9), batch 64 and
 a multi-step LR schedule. Each --lr value is one run per mode in
-output/transfer/<dataset>/<mode>_lr<lr>/; finished runs are kept, so an
-interrupted sweep resumes where it stopped.
+output/transfer/<dataset>/<mode>_lr<lr>/; finished runs are kept and a
+fine-tuning run resumes after its last finished epoch, so an interrupted
+sweep resumes where it stopped.
 
 examples:
   python transfer.py --describe --dataset vgg-flowers

@@ -102,6 +102,8 @@ class RunCheckpoint:
         missing = [key for key in self.required if not isinstance(state, dict) or key not in state]
         if missing:
             raise CheckpointError(f"{folder / 'state.json'} lacks {', '.join(missing)}")
+        if not isinstance(state["key"], dict):
+            raise CheckpointError(f"{folder / 'state.json'} holds no settings under key")
         if state["key"] != self.key:
             changed = sorted(k for k in set(self.key) | set(state["key"]) if self.key.get(k) != state["key"].get(k))
             raise UserError(f"{self.folder} holds an unfinished run with other settings ({', '.join(changed)}); "
