@@ -106,15 +106,17 @@ def run_metrics(rows: list[dict], mode: str, lr: float, settings: TransferSettin
 
 def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_dir: Path, say: Callable[[str], None],
               extractor: FeatureExtractor | None = None, save_weights: bool = False, progress: bool = False,
-              strategy=None, multiworker: bool = False, config: dict | None = None, worker=None) -> dict:
+              strategy=None, multiworker: bool = False, config: dict | None = None, worker=None,
+              overwrite: bool = False) -> dict:
     """Train one (mode, LR) run and write config.json, history.csv, curves.png (model.weights.h5) and metrics.json.
 
     Fine-tuning runs under ``strategy`` (default: the current one) with
     ``settings.batch_size`` per replica; under ``MultiWorkerMirroredStrategy``
     (``multiworker``, this process being ``worker``) it trains through
     ``custom_loop.StrategyLoop``, as Keras' ``fit`` fails there, and the
-    workers agree on the epoch they resume from. Feature extraction trains
-    one Dense layer on the base's features and always runs on one device.
+    workers agree on the epoch they resume from (``overwrite``: it starts
+    over). Feature extraction trains one Dense layer on the base's features
+    and always runs on one device.
 
     Feature extraction needs the ``extractor`` whose base it trains on. A
     loss that becomes NaN/inf or exceeds 4 x ln(number of classes) (the
@@ -137,6 +139,8 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
         checkpoint = RunCheckpoint(run_dir, {"mode": mode, "lr": lr, **settings.as_dict(),
                                              "replicas": strategy.num_replicas_in_sync},
                                    keep=3 if multiworker else 2, required=("wall_seconds",), restart_flag="--overwrite")
+        if overwrite:
+            checkpoint.clear()
     with peers.watch(worker if multiworker else None):
         resume_epoch = checkpoint.find(say, strict=not multiworker) if checkpoint else 0
         if multiworker:

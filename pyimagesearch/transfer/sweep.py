@@ -66,5 +66,5 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
                                  save_weights, progress, strategy=strategy, multiworker=multiworker,
                                  config={**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()},
-                                 worker=worker))
+                                 worker=worker, overwrite=overwrite))
     return results
