@@ -85,13 +85,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def compare(args) -> int:
-    from pyimagesearch.core.outputs import prepare_dir, write_config
-    from pyimagesearch.lenet.compare import write_comparison
+    from pyimagesearch.core.outputs import prepare_dir, remove_stale, write_config
+    from pyimagesearch.lenet.compare import read_run, write_comparison
 
     training_options = [flag(key) for key in given_options(args)] + (["--seeds"] if args.seeds else [])
     if training_options:
         raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
+    for run_folder in args.compare:  # a missing or unfinished run stops the comparison before anything is written
+        read_run(run_folder)
     folder = prepare_dir(args.output)
+    remove_stale(folder, ("comparison.md", "comparison.json"))
     write_config(folder, vars(args))
     verdict = write_comparison(*args.compare, folder)
     test = verdict["test_difference"]
@@ -107,6 +110,7 @@ def train(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from pyimagesearch.core import peers
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe as describe_strategy
@@ -117,7 +121,7 @@ def train(args) -> int:
     from pyimagesearch.lenet import training as lt
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lenet.plots import save_run_plots
-    from pyimagesearch.lenet.settings import cycle_note, describe, resolve_settings
+    from pyimagesearch.lenet.settings import check_step_size, cycle_note, describe, resolve_settings
 
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
     strategy, worker = make_strategy(args.strategy)
@@ -130,49 +134,61 @@ def train(args) -> int:
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
     settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
+    check_step_size(settings)
+    # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
     checkpoint = RunCheckpoint(folder, {
         **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
-    })
+    }, keep=2 if worker is None else 3, required=("reference_loss",))
     if not args.resume:
         checkpoint.clear()
-    resuming = checkpoint.load() is not None
-    if not resuming:
-        lt.remove_stale_results(folder)
-    description = describe(settings)
-    write_config(folder, {**vars(args), **settings.as_dict(), "description": description, "data_source": data.source,
-                          "distribution": distribution,
-                          **{f"{split}_images": size for split, size in data.sizes().items()}})
-    log = RunLog(folder / "log.txt", echo=not args.quiet, append=resuming)
-    log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
-        f"images from {data.source}")
-    log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
-        f"{distribution['replicas']} x per-replica batch; learning rates used as given")
-    if cycle_note(settings):
-        log(cycle_note(settings))
+    notes: list[str] = []
+    resume_epoch = checkpoint.find(notes.append, strict=worker is None)
+    with peers.watch(worker):
+        if worker is not None:
+            resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
+        if not resume_epoch:
+            checkpoint.clear()
+            lt.remove_stale_results(folder)
+        description = describe(settings)
+        write_config(folder, {**vars(args), **settings.as_dict(), "description": description,
+                              "data_source": data.source, "distribution": distribution,
+                              **{f"{split}_images": size for split, size in data.sizes().items()}})
+        log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
+        log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
+            f"images from {data.source}")
+        log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
+            f"{distribution['replicas']} x per-replica batch; learning rates used as given")
+        if cycle_note(settings):
+            log(cycle_note(settings))
+        for note in notes:
+            log(note)
 
-    result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                      steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                      multiworker=worker is not None, checkpoint=checkpoint, tensorboard=args.tensorboard)
-    history = result["history"]
-    if history:
-        save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
-                       steps_per_epoch(len(data.x_train), settings.stages[0].batch_size, worker is not None), settings)
-    if result["diverged"]:
-        checkpoint.clear()
-        epoch = history[-1]["epoch"] if history else 1
-        lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
-        message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
-                   f"and run again (the epochs so far are in {folder})")
-        log(f"error: {message}", echo=False)
-        raise UserError(message)
-    metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
-    lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
+        result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
+                          steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
+                          multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
+                          tensorboard=args.tensorboard)
+        history = result["history"]
+        if history:
+            save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
+                           result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
+                                                            worker is not None), settings)
+        if result["diverged"]:
+            checkpoint.clear()
+            epoch = history[-1]["epoch"] if history else 1
+            lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
+            message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
+                       f"and run again (the epochs so far are in {folder})")
+            log(f"error: {message}", echo=False)
+            raise UserError(message)
+        metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
+        lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
     write_json(folder / "metrics.json", metrics)
     save_model(result["model"], folder / "model.keras")
-    checkpoint.clear()
     log(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
         f"gap {metrics['generalization_gap']:+.4f}; {metrics['optimizer_steps']:,} steps in "
         f"{metrics['train_time_s']:.1f} s; results in {folder}")
+    # Last: a run killed before this point resumes from its final checkpoint and writes the same results.
+    checkpoint.clear()
     return 0
 
 

@@ -9,7 +9,7 @@ One folder per homework problem, the machinery they share once:
 - ``core``: command line and user errors, atomic outputs, the run log, the
   per-epoch history callback, axes helpers, the ``tf.data`` pipeline and the
   steps-per-epoch count, ``tf.distribute`` strategies and the multi-worker loop,
-  checkpoints.
+  multi-worker recovery (peers), checkpoints.
 - ``lenet``: Problem 1, LeNet-5 on Fashion-MNIST (data, model, LR policy
   settings, training, the LR grid, comparisons, plots).
 - ``architectures``: Problem 2, the CNN calculator (pure Python).

@@ -4,6 +4,9 @@ Every policy runs as a list of stages (one batch size each, a few epochs
 each) on one model compiled once, so the epoch count and the optimizer step
 continue across stages. The LR is a schedule or a constant, evaluated inside
 the compiled step, so ``steps_per_execution`` can run many batches per call.
+Each epoch trains on its own pipeline, shuffled by (seed, epoch)
+(``pipeline.make_dataset``), so a run resumed after any epoch sees the batches
+an uninterrupted run sees.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
           strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None,
-          tensorboard: bool = False) -> dict[str, Any]:
+          resume_epoch: int = 0, tensorboard: bool = False) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
     A fresh LeNet-5 starts from Keras' seeded initialisation, or from
@@ -82,8 +85,8 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     current strategy); stage batch sizes are global batches. ``multiworker``
     trains through ``custom_loop.StrategyLoop`` instead of ``model.fit``,
     which fails under ``MultiWorkerMirroredStrategy``. With a
-    ``checkpoints.RunCheckpoint``, the state is saved after every epoch and a
-    saved state is resumed: training continues after its last epoch.
+    ``checkpoints.RunCheckpoint``, the state is saved after every epoch; with
+    ``resume_epoch`` > 0 training continues from that epoch's checkpoint.
     ``tensorboard`` writes TensorBoard logs into ``folder/tensorboard``
     (``core.tensorboard``), the LR of every optimizer step included.
 
@@ -103,12 +106,12 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     from pyimagesearch.lenet.model import build_lenet5
 
     strategy = strategy or tf.distribute.get_strategy()
-    state = checkpoint.load() if checkpoint else None
+    state = None
     with strategy.scope():
         optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
-        if state:
+        if checkpoint is not None and resume_epoch:
             # The saved optimizer carries the momentum, the iteration count and the schedule.
-            model = keras.models.load_model(checkpoint.model_path)
+            state, model = checkpoint.restore(keras.models.load_model, resume_epoch)
             optimizer = model.optimizer
         else:
             model = build_lenet5()
@@ -121,7 +124,7 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     history: list[dict] = list(state["history"]) if state else []
     if state:
         reference = state["reference_loss"]
-        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.folder}")
+        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.path(state['epochs_done'])}")
         write_csv(folder / "history.csv", history, HISTORY_FIELDS)
     else:
         # The untrained model's validation loss is the reference for DivergenceGuard: with
@@ -137,18 +140,21 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
 
     logs = tensorboard_callbacks(folder / LOG_DIR, lr_at) if tensorboard else []
     train_time = sum(row["time_s"] for row in history)
-    for index, stage in enumerate(settings.stages):
+    for stage in settings.stages:
         if stage.end_epoch <= done:
             continue
-        # A new seed per stage, so that stages do not replay the first stage's shuffling order.
-        train_data = make_dataset((data.x_train, data.y_train), stage.batch_size, shuffle=True, seed=seed + index)
         recorder = EpochHistory(folder / "history.csv", HISTORY_FIELDS, log, epoch_line(settings.epochs), rows=history,
                                 lr_at=lambda step: float(lr_at(step)), extra={"batch_size": stage.batch_size},
                                 after_epoch=save_state if checkpoint else None)
         started = time.perf_counter()
         recorder.start()
-        trainer.fit(train_data, validation_data=val_data, initial_epoch=max(stage.first_epoch, done),
-                    epochs=stage.end_epoch, callbacks=[guard, recorder, *logs], verbose=0)
+        for epoch in range(max(stage.first_epoch, done), stage.end_epoch):
+            train_data = make_dataset((data.x_train, data.y_train), stage.batch_size, shuffle=True, seed=seed,
+                                      epoch=epoch)
+            trainer.fit(train_data, validation_data=val_data, initial_epoch=epoch, epochs=epoch + 1,
+                        callbacks=[guard, recorder, *logs], verbose=0)
+            if guard.diverged:
+                break
         train_time += time.perf_counter() - started
         if guard.diverged:
             break

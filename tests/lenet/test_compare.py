@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, t
 
-from pyimagesearch.core.cli import UserError
+import train_lenet
+from pyimagesearch.core.cli import UserError, run
 from pyimagesearch.core.outputs import read_json, write_csv
 from pyimagesearch.lenet.compare import comparison_markdown, read_side, write_comparison
 from pyimagesearch.lenet.seeds import aggregate_metrics
@@ -151,3 +152,14 @@ def test_write_comparison_draws_both_runs_and_refuses_runs_without_a_common_seed
     (lone / "metrics.json").write_text(json.dumps({**read_json(lone / "metrics.json"), "seeds": [1, 2]}))
     with pytest.raises(UserError, match="share no seed"):
         write_comparison(fake_run(tmp_path / "d", "clr", 7, 0.9, 0.0), lone, out)
+
+
+def test_compare_with_a_missing_run_writes_nothing(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", "clr", 42, 0.91, 0.04)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "comparison.md").write_text("an earlier comparison")
+    status = run(train_lenet.main, ["--compare", str(a), str(tmp_path / "missing"), "--output", str(out)])
+    assert status == 2
+    assert f"metrics file {tmp_path / 'missing' / 'metrics.json'} does not exist" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["comparison.md"]  # no config.json for a comparison never made

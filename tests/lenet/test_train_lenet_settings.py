@@ -149,6 +149,10 @@ def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, c
         (["--policy", "fixed", "--lr", "0.1", "--seeds", "0"], "--seeds: '0' must be >= 1 seeds"),
         (["--policy", "fixed", "--lr", "0.1", "--seeds", "1,x"], "is neither a number of seeds nor"),
         (["--policy", "fixed", "--lr", "0.1", "--seeds", "4,4"], "repeats a seed"),
+        (["--policy", "clr", "--lr-min", "1e-300", "--lr-max", "1e-299"],
+         "--lr-min: '1e-300' cannot be a learning rate: the optimizer keeps it as a float32, which holds 1.18e-38 to "
+         "3.4e+38"),
+        (["--policy", "fixed", "--lr", "1e39"], "--lr: '1e39' cannot be a learning rate"),
     ],
 )
 def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
@@ -165,3 +169,13 @@ def test_seed_lists_and_counts():
     assert seeds_argument("42,1,2") == [42, 1, 2] and seeds_argument("3") == 3 and seeds_argument("7,") == [7]
     assert resolve_seeds(3, 42) == [42, 1, 2] and resolve_seeds(3, 2) == [2, 1, 3] and resolve_seeds(1, 5) == [5]
     assert resolve_seeds([5, 6], 42) == [5, 6]
+
+
+def test_a_step_size_under_one_iteration_is_refused(tmp_path, capsys):
+    status = run(train_lenet.main, ["--policy", "clr", "--lr-min", "0.001", "--lr-max", "0.01", "--step-size", "1e-300",
+                                    "--limit", "500", "--output", str(tmp_path)])
+    # 450 training images in batches of 64: 8 iterations per epoch.
+    assert status == 2
+    assert capsys.readouterr().err == ("error: --step-size 1e-300 epochs is 8e-300 iterations, less than one (an epoch "
+                                       "has 8); pass --step-size 0.125 or more\n")
+    assert list(tmp_path.iterdir()) == []

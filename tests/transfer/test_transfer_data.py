@@ -401,7 +401,6 @@ def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(transfer_sweep, "FeatureExtractor", lambda *a, **k: "extractor")
     monkeypatch.setattr(transfer_sweep, "train_run", lambda image_set, mode, lr, *a, **k: calls.append((mode, lr)) or {})
-    monkeypatch.setattr(transfer_sweep, "write_config", lambda *a, **k: None)
     image_set = type("ImageSet", (), {"size": lambda self, split: 10})()
     settings = TransferSettings(data="d", epochs=1, milestones=(), gamma=0.1, batch_size=8, image_size=32, augment="none",
                            weights="none", dtype_policy="float32", seed=0)
