@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, positive_float, positive_int,
+    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, positive_int,
     quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument

@@ -16,7 +16,6 @@ What the comparison may conclude follows from what was measured:
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any

@@ -74,7 +74,7 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
           strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None,
-          resume_epoch: int = 0, tensorboard: bool = False) -> dict[str, Any]:
+          resume_epoch: int = 0, tensorboard: bool = False, epoch_data=None) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
     A fresh LeNet-5 starts from Keras' seeded initialisation, or from
@@ -89,6 +89,9 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     ``resume_epoch`` > 0 training continues from that epoch's checkpoint.
     ``tensorboard`` writes TensorBoard logs into ``folder/tensorboard``
     (``core.tensorboard``), the LR of every optimizer step included.
+    ``epoch_data(epoch)`` gives the ``(x, y)`` arrays (0-based) epoch
+    ``epoch`` trains on (a new resampled draw, for example), shuffled like
+    ``data.x_train``/``data.y_train`` are without it.
 
     Returns ``{"model", "trainer", "history", "train_time_s", "lr_at", "diverged"}``;
     ``trainer`` has ``evaluate`` (the model, or the loop); ``diverged`` is "" or
@@ -149,8 +152,8 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
         started = time.perf_counter()
         recorder.start()
         for epoch in range(max(stage.first_epoch, done), stage.end_epoch):
-            train_data = make_dataset((data.x_train, data.y_train), stage.batch_size, shuffle=True, seed=seed,
-                                      epoch=epoch)
+            arrays = epoch_data(epoch) if epoch_data else (data.x_train, data.y_train)
+            train_data = make_dataset(arrays, stage.batch_size, shuffle=True, seed=seed, epoch=epoch)
             trainer.fit(train_data, validation_data=val_data, initial_epoch=epoch, epochs=epoch + 1,
                         callbacks=[guard, recorder, *logs], verbose=0)
             if guard.diverged:
