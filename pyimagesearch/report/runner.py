@@ -71,13 +71,16 @@ def state(experiment: Experiment, root: Path) -> str:
             return "full"
         return "quick" if (target / "dataset.json").is_file() or finished else "missing"
     if key in ("label_noise", "resampling", "teacher_student"):
+        def started(path: Path) -> bool:
+            return any((path / name).is_file() for name in ("config.json", "log.txt", "results.md"))
+
         if semisupervised_finished(folder):
             return "full"
-        if semisupervised_finished(folder / "quick"):
-            return "quick" if not (folder / "config.json").is_file() else "unfinished-full"
-        if (folder / "config.json").is_file():
+        if started(folder):
             return "unfinished-full"
-        return "unfinished-quick" if (folder / "quick" / "config.json").is_file() else "missing"
+        if semisupervised_finished(folder / "quick"):
+            return "quick"
+        return "unfinished-quick" if started(folder / "quick") else "missing"
     # The calculators: their Markdown page is the result.
     page = {"alexnet": "alexnet.md", "vgg19": "vgg19.md", "receptive_field": "receptive-field.md",
             "inception": "inception.md", "detection": "counts.md"}[key]

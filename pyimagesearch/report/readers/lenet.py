@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from pyimagesearch.report.document import Inline, Note, Paragraph, Source, code, strong, text
 from pyimagesearch.report.files import (
-    fmt, last_line, load_csv, load_dict, number, percent, scalar_settings, subfolders,
+    fmt, last_line, load_csv, load_dict, number, percent, pngs, scalar_settings, subfolders,
 )
 from pyimagesearch.report.readers.common import (
     Context, figures, finish, key_value_table, markdown_file, new_source, quick_caveat, table,
@@ -207,6 +207,7 @@ def read_training(context: Context, key: str) -> list[Source]:
 
 
 def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) -> Source:
+    seed_dirs = sorted(seed_dirs, key=lambda d: (not d.name[5:].isdigit(), int(d.name[5:]) if d.name[5:].isdigit() else d.name))
     runs = [(d.name.removeprefix("seed-"), d, load_dict(d / "metrics.json"), load_dict(d / "config.json")) for d in seed_dirs]
     config = top_config or next((c for _, _, _, c in runs if c), {})
     finished = [run for run in runs if run[2]]
@@ -228,7 +229,8 @@ def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) 
             [(name, fmt(value, ".4g") if number(value) is not None else value) for name, value in scalar_settings(aggregate)],
             ("metrics.json (over the seeds)", "value")))
     source.blocks += figures(source.folder, {})
-    first_seed, first_dir = finished[0][0], finished[0][1]
+    # One seed's curves stand for all of them: the first seed that has figures.
+    first_seed, first_dir = next(((seed, d) for seed, d, _, _ in finished if pngs(d)), finished[0][:2])
     source.blocks += figures(first_dir, RUN_FIGURES[key], prefix=f"Seed {first_seed}: ")
     if unfinished:
         source.blocks.append(Note("missing", text(f"Unfinished seeds: {', '.join(unfinished)}; run the command again.")))
