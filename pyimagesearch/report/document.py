@@ -37,11 +37,6 @@ def strong(value: str) -> Span:
     return Span("strong", str(value))
 
 
-def plain(inline: Inline) -> str:
-    """The characters of ``inline`` without any formatting."""
-    return "".join(span.text for span in inline)
-
-
 @dataclass
 class Heading:
     level: int  # 1 is the most important heading inside a result; renderers shift it below the question's

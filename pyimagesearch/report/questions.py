@@ -4,7 +4,8 @@ Each ``Experiment`` is one command of the project and the folder it writes,
 relative to the output root, with its command at the task's settings
 (``full``) and at quick settings (``quick``: a subset of the data, fewer
 epochs). ``{root}`` in a command stands for the output root. Run times were
-measured on the 2-core CPU these runs were made on, with TensorFlow's start-up.
+measured on a shared 2-core CPU, TensorFlow's start-up included; those marked
+"estimated" are scaled from the quick run by the number of images trained.
 
 Each ``QuestionSpec`` names the experiments whose results answer it and the
 paper sections that the parts the project cannot compute are answered from.
@@ -51,7 +52,7 @@ class Experiment:
 
 def _architecture(key: str, name: str, title: str, *extra: str) -> Experiment:
     arguments = ("-m", "pyimagesearch.architectures", name, *extra, "--output", "{root}/architectures")
-    return Experiment(key, title, "architectures", arguments, arguments, "about 2 s", "about 2 s")
+    return Experiment(key, title, "architectures", arguments, arguments, "about 1 s", "about 1 s")
 
 
 def _semisupervised(key: str, name: str, title: str, full_time: str, quick_time: str) -> Experiment:
@@ -68,28 +69,28 @@ EXPERIMENTS = {e.key: e for e in (
     Experiment("find_lr", "LR range test", "find_lr",
                ("find_lr.py", "--batch", "64", "--output", "{root}/find_lr"),
                ("find_lr.py", "--batch", "64", "--limit", "10000", "--output", "{root}/find_lr"),
-               "about 40 s", "about 30 s"),
+               "about 40 s", "about 45 s"),
     Experiment("lr_grid", "LR grid: 10 learning rates from 1e-9 to 1e1", "lr_grid",
                ("find_lr.py", "--grid", "10", "--epochs", "5", "--batch", "64", "--output", "{root}/lr_grid"),
                ("find_lr.py", "--grid", "10", "--epochs", "1", "--batch", "64", "--limit", "5000",
                 "--output", "{root}/lr_grid"),
-               "about 4 min", "about 30 s"),
+               "about 4 min", "about 1 min"),
     Experiment("clr", "Cyclical LR, exp_range", "clr",
                ("train_lenet.py", "--policy", "clr", "--mode", "exp_range", "--from-finder", FINDER,
                 "--output", "{root}/clr"),
                ("train_lenet.py", "--policy", "clr", "--mode", "exp_range", "--from-finder", FINDER,
                 "--epochs", "5", "--step-size", "1.25", "--limit", "10000", "--output", "{root}/clr"),
-               "about 2 min", "about 30 s", needs=("find_lr/suggestion.json",)),
+               "about 2 min", "about 35 s", needs=("find_lr/suggestion.json",)),
     Experiment("batch_growth", "Batch size doubled from 32 to 4096 at lr_max", "batch_growth",
                ("train_lenet.py", "--policy", "batch-growth", "--from-finder", FINDER, "--batch-start", "32",
                 "--batch-end", "4096", "--epochs-per-stage", "2", "--output", "{root}/batch_growth"),
                ("train_lenet.py", "--policy", "batch-growth", "--from-finder", FINDER, "--batch-start", "32",
                 "--batch-end", "4096", "--epochs-per-stage", "1", "--limit", "10000", "--output", "{root}/batch_growth"),
-               "about 3 min", "about 40 s", needs=("find_lr/suggestion.json",)),
+               "about 3 min", "about 35 s", needs=("find_lr/suggestion.json",)),
     Experiment("comparison", "Batch growth against the cyclical LR", "comparison",
                ("train_lenet.py", "--compare", "{root}/clr", "{root}/batch_growth", "--output", "{root}/comparison"),
                ("train_lenet.py", "--compare", "{root}/clr", "{root}/batch_growth", "--output", "{root}/comparison"),
-               "about 10 s", "about 10 s", needs=("clr/metrics.json", "batch_growth/metrics.json")),
+               "about 1 s", "about 1 s", needs=("clr/metrics.json", "batch_growth/metrics.json")),
     _architecture("alexnet", "alexnet", "AlexNet layer by layer"),
     _architecture("vgg19", "vgg19", "VGG19, the task's Table 1"),
     _architecture("receptive_field", "receptive-field", "Receptive field of three 5x5 convolutions",
@@ -98,17 +99,18 @@ EXPERIMENTS = {e.key: e for e in (
     Experiment("detection", "Region proposals and NMS on a photo", "detection",
                ("-m", "pyimagesearch.detection", "--output", "{root}/detection"),
                ("-m", "pyimagesearch.detection", "--output", "{root}/detection"),
-               "about 5 s", "about 5 s"),
+               "about 7 s", "about 7 s"),
     Experiment("transfer", f"ResNet50 transfer learning on {TRANSFER_DATASET}", "transfer",
                ("transfer.py", "--dataset", TRANSFER_DATASET, "--mode", "both", "--output", "{root}/transfer"),
                ("transfer.py", "--describe", "--dataset", TRANSFER_DATASET, "--output", "{root}/transfer"),
-               "about 1.4 h for the task's 7 runs", "about 20 s"),
+               "about 1.4 h for the task's 7 runs", "about 15 s"),
     _semisupervised("label_noise", "label-noise", "Label noise (Mahajan et al.), LeNet-5 on Fashion-MNIST",
-                    "about 5 min", "about 1 min"),
+                    "about 10 min, estimated", "about 1 min"),
     _semisupervised("resampling", "resampling", "Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST",
-                    "about 5 min", "about 1 min"),
+                    "about 10 min, estimated", "about 1.5 min"),
     _semisupervised("teacher_student", "teacher-student",
-                    "Teacher and student (Yalniz et al.), LeNet-5 on Fashion-MNIST", "about 20 min", "about 4 min"),
+                    "Teacher and student (Yalniz et al.), LeNet-5 on Fashion-MNIST", "30-60 min, estimated",
+                    "about 3.5 min"),
 )}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -105,6 +104,3 @@ def quick_caveat(config: dict) -> Inline:
     return text("Quick settings: a subset of Fashion-MNIST, ", code(f"--limit {limit}"), images,
                 "; the task's numbers come from the full command.")
 
-
-def timestamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M")
