@@ -86,6 +86,14 @@ def fmt(value: Any, spec: str = ".4g") -> str:
     return str(value)
 
 
+def readable(value: Any) -> str:
+    """A number as people write it: whole numbers with thousands separators, others to 4 significant digits."""
+    result = number(value)
+    if result is not None and result.is_integer() and abs(result) < 1e15:
+        return f"{int(result):,}"
+    return fmt(value, ".4g")
+
+
 def percent(value: Any, digits: int = 2) -> str:
     """0.8734 -> "87.34%"; missing -> "-"."""
     result = number(value)

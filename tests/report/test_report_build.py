@@ -72,8 +72,8 @@ def test_every_figure_of_the_tree_is_embedded_once_and_nothing_is_fetched(built)
     assert all(src.startswith("data:image/png;base64,") for src in sources)
     embedded = [sha(base64.b64decode(src.split(",", 1)[1])) for src in sources]
     expected = [sha(path.read_bytes()) for path in pngs_under(built.root)]
-    assert len(expected) == 19 and sorted(embedded) == sorted(expected)
-    assert len(page.all("figure")) == 19 and built.html.count("<figcaption>Figure ") == 19
+    assert len(expected) == 20 and sorted(embedded) == sorted(expected)
+    assert len(page.all("figure")) == 20 and built.html.count("<figcaption>Figure ") == 20
     assert not page.all("script") and not page.all("link") and not page.all("iframe")
     for tag, attributes in page.tags:
         for name in ("href", "src"):
@@ -84,7 +84,7 @@ def test_every_figure_of_the_tree_is_embedded_once_and_nothing_is_fetched(built)
 
 def test_markdown_report_has_its_figures_beside_it(built):
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", built.markdown)
-    assert len(links) == 19
+    assert len(links) == 20
     copies = sorted(sha((built.folder / link).read_bytes()) for link in links)
     assert copies == sorted(sha(path.read_bytes()) for path in pngs_under(built.root))
     assert sorted(path.name for path in (built.folder / "figures").iterdir()) == sorted(Path(link).name for link in links)
@@ -118,8 +118,9 @@ def test_numbers_statuses_and_caveats_come_from_the_files(built):
     assert "lr_min = 2.78e-05 and lr_max = 0.00464" in grid and "lr_min = 0.00073 and lr_max = 0.022" in grid
     assert "Diverged and stopped: LR 10 (after 1 epoch(s))" in grid
     clr = page.text_of("q1-2")
-    assert f"{len(CLR_SEEDS)} seeds (1, 42)" in clr and "90.92%" in clr and "91.03%" in clr
-    assert "test_accuracy.std 0.00078" in clr  # the aggregate metrics.json, whatever its keys
+    assert f"{len(CLR_SEEDS)} seeds (1, 42)" in clr and "90.92%" in clr and "91.04%" in clr
+    assert "test accuracy 90.98% 0.08 points" in clr and "seeds 42, 1" in clr  # the seeds' metrics.json
+    assert "Mean training and validation curves over the seeds" in clr and "Seed 42: The learning rate" in clr
     growth = page.text_of("q1-3")
     assert "computed at quick settings" in growth and "--limit 10000" in growth
     assert "Something the run wanted said" in growth

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from pyimagesearch.report.document import Inline, Note, Paragraph, Source, code, strong, text
 from pyimagesearch.report.files import (
-    fmt, last_line, load_csv, load_dict, number, percent, pngs, scalar_settings, subfolders,
+    fmt, last_line, load_csv, load_dict, number, percent, pngs, readable, scalar_settings, subfolders,
 )
 from pyimagesearch.report.readers.common import (
     Context, figures, finish, key_value_table, markdown_file, new_source, quick_caveat, table,
@@ -34,6 +34,10 @@ METRIC_ROWS = (
     ("training time (s)", "train_time_s", lambda v: fmt(v, ".1f")),
 )
 
+COMPARISON_FIGURES = {"comparison.png": "Both runs side by side: validation accuracy and training loss against epoch and "
+                                      "against optimizer steps"}
+SEEDS_FIGURES = {"curves.png": "Mean training and validation curves over the seeds, with a band from the lowest to the "
+                                "highest seed"}
 RUN_FIGURES = {
     "clr": {"curves.png": "Training and validation loss and accuracy per epoch (compare Smith's Figure 4)",
             "lr_trace.png": "The learning rate at every iteration: the exp_range cycles"},
@@ -60,7 +64,7 @@ def read_find_lr(context: Context) -> list[Source]:
         return [_unfinished(source, config, "no suggestion.json: the range test did not finish")]
     source.status = "quick" if config.get("limit") else "full"
     source.blocks = [_suggestion_paragraph(suggestion, "The range test suggests")]
-    source.blocks.append(key_value_table([(key, fmt(value, ".4g") if number(value) is not None else value)
+    source.blocks.append(key_value_table([(key, readable(value) if number(value) is not None else value)
                                           for key, value in scalar_settings(suggestion) if key != "reason"],
                                          ("suggestion.json", "value")))
     source.blocks += figures(folder, {"lr_finder.png": "LR range test: smoothed training loss against the learning rate "
@@ -225,10 +229,8 @@ def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) 
          for seed, _, m, _ in finished],
         caption="One row per seed (seed-<s>/metrics.json)"))
     if aggregate:
-        source.blocks.append(key_value_table(
-            [(name, fmt(value, ".4g") if number(value) is not None else value) for name, value in scalar_settings(aggregate)],
-            ("metrics.json (over the seeds)", "value")))
-    source.blocks += figures(source.folder, {})
+        source.blocks.append(_aggregate_table(aggregate))
+    source.blocks += figures(source.folder, SEEDS_FIGURES)
     # One seed's curves stand for all of them: the first seed that has figures.
     first_seed, first_dir = next(((seed, d) for seed, d, _, _ in finished if pngs(d)), finished[0][:2])
     source.blocks += figures(first_dir, RUN_FIGURES[key], prefix=f"Seed {first_seed}: ")
@@ -238,6 +240,25 @@ def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) 
     results = [d / "metrics.json" for _, d, m, _ in finished] + ([source.folder / "metrics.json"] if aggregate else [])
     config_path = source.folder / "config.json" if top_config else first_dir / "config.json"
     return finish(source, context, key, results, config_path, HIDDEN_SETTINGS)
+
+
+def _aggregate_table(aggregate: dict):
+    """The seeds' metrics.json: a metric's ``{"mean", "sd", "values"}`` as a row, other entries as they are."""
+    forms = {key: form for _, key, form in METRIC_ROWS}
+    labels = {key: label for label, key, _ in METRIC_ROWS}
+    spread = [key for key, value in aggregate.items() if isinstance(value, dict) and "mean" in value]
+    spread.sort(key=lambda key: list(forms).index(key) if key in forms else len(forms))
+    rows = []
+    for key in spread:
+        form = forms.get(key, readable)
+        sd = aggregate[key].get("sd")
+        shown_sd = (f"{100 * number(sd):.2f} points" if form is percent and number(sd) is not None
+                    else fmt(100 * number(sd), ".2f") + " points" if key == "generalization_gap" and number(sd) is not None
+                    else readable(sd) if number(sd) == 0 else fmt(sd, ".3g"))
+        rows.append([labels.get(key, key), form(aggregate[key].get("mean")), shown_sd])
+    others = [(key, value) for key, value in scalar_settings({k: v for k, v in aggregate.items() if k not in spread})]
+    return table(["over the seeds (metrics.json)", "mean", "standard deviation"],
+                 rows + [[key, value, ""] for key, value in others])
 
 
 def read_clr(context: Context) -> list[Source]:
@@ -255,7 +276,7 @@ def read_comparison(context: Context) -> list[Source]:
         return [source]
     summary = load_dict(folder / "comparison.json")
     source.status = "full"
-    source.blocks = markdown_file(folder / "comparison.md") + figures(folder, {})
+    source.blocks = markdown_file(folder / "comparison.md") + figures(folder, COMPARISON_FIGURES)
     for label in ("A", "B"):
         run = summary.get(label)
         if not isinstance(run, str):
