@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pyimagesearch.report.questions import EXPERIMENTS, QUESTIONS, READING_QUESTIONS
 from tests.report.conftest import build
-from tests.report.tree import CLR_SEEDS, INJECTED, INJECTED_RUN, make_lenet, pngs_under, write_json
+from tests.report.tree import CLR_SEEDS, INJECTED, INJECTED_RUN, make_lenet, make_semisupervised, pngs_under, write_json
 
 
 class Elements(HTMLParser):
@@ -175,3 +175,11 @@ def test_broken_and_unfinished_files_are_reported_not_raised(tmp_path):
     assert "Unfinished: 10 learning rates so far and no suggestion.json" in page.text_of("q1-1")
     assert "Unfinished: no suggestion.json: the range test did not finish" in page.text_of("q1-1")
     assert "Unfinished seeds: 1" in page.text_of("q1-2")
+
+
+def test_quick_results_are_shown_while_the_full_run_is_unfinished(tmp_path):
+    make_semisupervised(tmp_path)
+    write_json(tmp_path / "semisupervised" / "label-noise" / "config.json", {"quick": False})
+    text = Elements(build(tmp_path).html).text_of("q4-2")
+    assert f"Folder {tmp_path}/semisupervised/label-noise/quick" in text
+    assert f"A run at the task's settings is unfinished in {tmp_path}/semisupervised/label-noise ; the same command" in text

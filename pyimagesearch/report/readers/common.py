@@ -63,14 +63,14 @@ def figure(path: Path, caption: str) -> list[Figure]:
     return [Figure(path, caption)] if Path(path).is_file() else []
 
 
-def figures(folder: Path, captions: dict[str, str], names: Sequence[Path] = (), prefix: str = "") -> list[Figure]:
-    """The PNGs in ``names`` (default: every PNG in ``folder``), known names first in ``captions``' order.
+def figures(folder: Path, captions: dict[str, str], names: Sequence[Path] | None = None, prefix: str = "") -> list[Figure]:
+    """The PNGs in ``names`` (None: every PNG in ``folder``), known names first in ``captions``' order.
 
     Unknown PNGs, perhaps from a newer version of a command, still appear, captioned by their file name.
     """
     from pyimagesearch.report.files import pngs
 
-    present = {path.name: path for path in (names or pngs(folder))}
+    present = {path.name: path for path in (pngs(folder) if names is None else names)}
     ordered = [name for name in captions if name in present] + sorted(name for name in present if name not in captions)
     return [Figure(present[name], prefix + captions.get(name, Path(name).stem.replace("_", " "))) for name in ordered]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from pyimagesearch.report.document import Note, Source, text
+from pyimagesearch.report.document import Note, Source, code, text
 from pyimagesearch.report.files import last_line, load_dict
 from pyimagesearch.report.readers.common import Context, figures, finish, markdown_file, new_source
 
@@ -53,5 +53,8 @@ def read_semisupervised(context: Context, key: str) -> list[Source]:
     source.caveats.append(text(SCALE_CAVEAT))
     if is_quick:
         source.caveats.append(text("Quick settings (--quick): a subset of the images and smaller budgets."))
+        if folder == quick and (full / "config.json").is_file():
+            source.caveats.append(text("A run at the task's settings is unfinished in ", code(str(full)),
+                                       "; the same command continues it."))
     return [finish(source, context, key, [folder / "results.md"], folder / "config.json",
                    ("output", "overwrite", "quiet", "data_dir"))]
