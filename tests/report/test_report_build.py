@@ -66,6 +66,7 @@ def test_every_question_has_its_section_in_order_and_in_the_contents(built):
         assert f"\n## {spec.id} {spec.title} (" in built.markdown
     assert "\n## Questions answered by reading the papers\n" in built.markdown
 
+
 def test_every_figure_of_the_tree_is_embedded_once_and_nothing_is_fetched(built):
     page = Elements(built.html)
     sources = [img["src"] for img in page.all("img")]

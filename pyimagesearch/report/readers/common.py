@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from pyimagesearch.report.document import Block, Figure, Inline, Source, Table, code, text
-from pyimagesearch.report.files import load_dict, load_text, modified, scalar_settings
+from pyimagesearch.report.document import Block, Figure, Heading, Inline, Source, Table, code, text
+from pyimagesearch.report.files import load_dict, load_text, modified, pngs, scalar_settings
 from pyimagesearch.report.markdown import parse
 from pyimagesearch.report.questions import EXPERIMENTS
 
@@ -68,8 +68,6 @@ def figures(folder: Path, captions: dict[str, str], names: Sequence[Path] | None
 
     Unknown PNGs, perhaps from a newer version of a command, still appear, captioned by their file name.
     """
-    from pyimagesearch.report.files import pngs
-
     present = {path.name: path for path in (pngs(folder) if names is None else names)}
     ordered = [name for name in captions if name in present] + sorted(name for name in present if name not in captions)
     return [Figure(present[name], prefix + captions.get(name, Path(name).stem.replace("_", " "))) for name in ordered]
@@ -78,7 +76,7 @@ def figures(folder: Path, captions: dict[str, str], names: Sequence[Path] | None
 def markdown_file(path: Path, drop_title: bool = False) -> list[Block]:
     """The blocks of a Markdown file the project wrote; its first heading left out with ``drop_title``."""
     blocks = parse(load_text(path) or "")
-    if drop_title and blocks and type(blocks[0]).__name__ == "Heading":
+    if drop_title and blocks and isinstance(blocks[0], Heading):
         blocks = blocks[1:]
     return blocks
 
