@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--skip-end", type=nonnegative_int, default=1,
                         help="range test: batches left out at the end of the plot and the suggestion")
     parser.add_argument("--lr-max-rule", choices=tuple(LR_MAX_RULES), default=DEFAULT_LR_MAX_RULE,
-                        help="how lr_max is read from the curve: " + "; ".join(f"{k}: {v}" for k, v in LR_MAX_RULES.items()))
+                        help="how lr_max is read from the curve: " + "; ".join(f"{k}: {v}" for k, v in LR_MAX_RULES.items()).replace("%", "%%"))
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
     add_data_arguments(parser)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.history import read_history
 from pyimagesearch.core.outputs import read_json, save_figure, write_json
 from pyimagesearch.stats import mean_and_sd
 
@@ -91,6 +90,8 @@ def write_seed_summary(folder: str | os.PathLike, seeds: list[int], title: str =
         per_seed[seed] = read_json(path, "metrics file")
     aggregate = aggregate_metrics(per_seed)
     write_json(folder / "metrics.json", aggregate)
+    from pyimagesearch.core.history import read_history  # imports Keras: only when plotting
+
     histories = {seed: read_history(seed_folder(folder, seed) / "history.csv") for seed in seeds}
     save_figure(plot_seed_curves(histories, title=title)[0].figure, folder / "curves.png")
     return aggregate

@@ -47,7 +47,7 @@ def test_rendered_dom_holds_every_section_and_figure_and_no_script(built, tmp_pa
     dom = chromium(tmp_path, built.folder / "index.html", "--dump-dom").stdout
     assert len(re.findall(r'<section class="question" id="', dom)) == len(QUESTIONS) == 12
     assert re.findall(r'<section class="question" id="([^"]+)"', dom) == [spec.anchor for spec in QUESTIONS]
-    assert dom.count("<figure>") == 20 and len(re.findall(r'<img src="data:image/png;base64,', dom)) == 20
+    assert dom.count("<figure>") == 21 and len(re.findall(r'<img src="data:image/png;base64,', dom)) == 21
     assert "<script" not in dom and "&lt;script&gt;alert(1)" in dom
     assert dom.count("<table>") >= 30
 

@@ -73,8 +73,8 @@ def test_every_figure_of_the_tree_is_embedded_once_and_nothing_is_fetched(built)
     assert all(src.startswith("data:image/png;base64,") for src in sources)
     embedded = [sha(base64.b64decode(src.split(",", 1)[1])) for src in sources]
     expected = [sha(path.read_bytes()) for path in pngs_under(built.root)]
-    assert len(expected) == 20 and sorted(embedded) == sorted(expected)
-    assert len(page.all("figure")) == 20 and built.html.count("<figcaption>Figure ") == 20
+    assert len(expected) == 21 and sorted(embedded) == sorted(expected)
+    assert len(page.all("figure")) == 21 and built.html.count("<figcaption>Figure ") == 21
     assert not page.all("script") and not page.all("link") and not page.all("iframe")
     for tag, attributes in page.tags:
         for name in ("href", "src"):
@@ -85,7 +85,7 @@ def test_every_figure_of_the_tree_is_embedded_once_and_nothing_is_fetched(built)
 
 def test_markdown_report_has_its_figures_beside_it(built):
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", built.markdown)
-    assert len(links) == 20
+    assert len(links) == 21
     copies = sorted(sha((built.folder / link).read_bytes()) for link in links)
     assert copies == sorted(sha(path.read_bytes()) for path in pngs_under(built.root))
     assert sorted(path.name for path in (built.folder / "figures").iterdir()) == sorted(Path(link).name for link in links)
@@ -125,7 +125,7 @@ def test_numbers_statuses_and_caveats_come_from_the_files(built):
     growth = page.text_of("q1-3")
     assert "computed at quick settings" in growth and "--limit 10000" in growth
     assert "Something the run wanted said" in growth
-    assert "so the two policies generalize" in growth  # comparison.md's own paragraph, verbatim
+    assert "so the comparison is confounded" in growth  # comparison.md's own paragraph, verbatim
     assert "Stand-in RPN outputs" in page.text_of("q2-5")
     transfer = page.text_of("q3-1")
     assert "Random ResNet50 weights" in transfer and "Trained 2 epoch(s), not the task's 50-60" in transfer

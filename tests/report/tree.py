@@ -127,16 +127,11 @@ def make_lenet(root: Path) -> None:
     write_png(folder / "loss_vs_log2_batch.png", "loss vs log2 batch")
     write_png(folder / "curves.png", "batch growth curves")
 
-    from pyimagesearch.lenet.compare import comparison_markdown
+    from pyimagesearch.lenet.compare import write_comparison
 
-    def run(name, policy, metrics):
-        return {"folder": str(root / name), "name": policy, "policy": policy, "metrics": metrics}
-
-    text, verdict = comparison_markdown(run("clr/seed-42", "clr", lenet_metrics(0.9092, 20, 16880)),
-                                        run("batch_growth", "batch-growth", lenet_metrics(0.8339, 8, 565)))
-    write_text(root / "comparison" / "comparison.md", text)
-    write_json(root / "comparison" / "comparison.json", {"A": str(root / "clr" / "seed-42"), "B": str(root / "batch_growth"),
-                                                         "verdict": verdict})
+    with contextlib.redirect_stdout(io.StringIO()):
+        (root / "comparison").mkdir(parents=True, exist_ok=True)
+        write_comparison(root / "clr" / "seed-42", root / "batch_growth", root / "comparison")
 
 
 def make_calculators(root: Path) -> None:
