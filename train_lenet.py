@@ -86,13 +86,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def compare(args) -> int:
     from pyimagesearch.core.outputs import prepare_dir, remove_stale, write_config
-    from pyimagesearch.lenet.compare import read_run, write_comparison
+    from pyimagesearch.lenet.compare import read_side, write_comparison
 
     training_options = [flag(key) for key in given_options(args)] + (["--seeds"] if args.seeds else [])
     if training_options:
         raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
     for run_folder in args.compare:  # a missing or unfinished run stops the comparison before anything is written
-        read_run(run_folder)
+        read_side(run_folder)
     folder = prepare_dir(args.output)
     remove_stale(folder, ("comparison.md", "comparison.json"))
     write_config(folder, vars(args))

@@ -163,3 +163,12 @@ def test_compare_with_a_missing_run_writes_nothing(tmp_path, capsys):
     assert status == 2
     assert f"metrics file {tmp_path / 'missing' / 'metrics.json'} does not exist" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["comparison.md"]  # no config.json for a comparison never made
+
+
+def test_compare_command_reads_seed_folders(tmp_path, capsys):
+    a = fake_seeds(tmp_path / "a", "clr", [0.910, 0.912, 0.911], [0.040, 0.041, 0.042])
+    b = fake_seeds(tmp_path / "b", "batch-growth", [0.900, 0.901, 0.899], [0.050, 0.052, 0.051])
+    out = tmp_path / "out"
+    assert run(train_lenet.main, ["--compare", str(a), str(b), "--output", str(out)]) == 0
+    assert "3 seeds" in capsys.readouterr().out
+    assert read_json(out / "comparison.json")["table"]["test accuracy"]["A"] == [0.910, 0.912, 0.911]
