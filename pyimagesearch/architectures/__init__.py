@@ -9,7 +9,8 @@ importing this package imports no deep-learning framework.
 Command line: ``python -m pyimagesearch.architectures {alexnet,vgg19,inception,lenet5,receptive-field}``.
 """
 
-from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, LayerRow, Network, Parallel, Pool2D, walk
+from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, LayerRow, Network, Parallel, Pool2D
+from pyimagesearch.architectures.walk import walk
 from pyimagesearch.architectures.networks import (
     alexnet,
     convolution_macs,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, Network, Parallel, Pool2D, require_positive, walk
+from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, Network, Parallel, Pool2D
+from pyimagesearch.architectures.walk import require_positive, walk
 from pyimagesearch.architectures.receptive_field import stacked_size_strided
 
 ALEXNET_INPUT = (227, 227, 3)
