@@ -22,18 +22,24 @@ import time
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, fraction, nonnegative_int, positive_float, positive_int,
-    quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, nonnegative_int, positive_float,
+    positive_int, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.data import add_data_arguments
+from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES
+
+
+RANGE_FILES = ("lr_finder.csv", "lr_finder.png", "suggestion.json")
+GRID_FILES = ("lr_grid.csv", "lr_grid_history.csv", "lr_grid.png", "suggestion.json")
+NOT_SETTINGS = ("output", "quiet")  # config entries that do not change a grid's results
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--batch", type=positive_int, default=64, help="batch size")
-    parser.add_argument("--start-lr", type=positive_float, default=1e-9, help="lowest learning rate of the sweep")
-    parser.add_argument("--end-lr", type=positive_float, default=1e1, help="highest learning rate of the sweep")
+    parser.add_argument("--start-lr", type=learning_rate, default=1e-9, help="lowest learning rate of the sweep")
+    parser.add_argument("--end-lr", type=learning_rate, default=1e1, help="highest learning rate of the sweep")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (the optimizer train_lenet.py uses)")
     parser.add_argument("--grid", type=nonnegative_int, default=0,
                         help="run the literal grid of this many log-spaced LRs instead of the range test (0: range test)")
@@ -50,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="range test: batches left out at the start of the plot and the suggestion")
     parser.add_argument("--skip-end", type=nonnegative_int, default=1,
                         help="range test: batches left out at the end of the plot and the suggestion")
+    parser.add_argument("--lr-max-rule", choices=tuple(LR_MAX_RULES), default=DEFAULT_LR_MAX_RULE,
+                        help="how lr_max is read from the curve: " + "; ".join(f"{k}: {v}" for k, v in LR_MAX_RULES.items()).replace("%", "%%"))
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
     add_data_arguments(parser)
@@ -92,21 +100,23 @@ def range_test(args, data, folder: Path, strategy) -> int:
                 batchSize=args.batch * strategy.num_replicas_in_sync, sampleSize=args.sample_size,
                 verbose=0 if args.quiet else 1, seed=args.seed)
     seconds = time.perf_counter() - started
-    rows = [{"lr": lr, "raw_loss": raw, "smoothed_loss": smooth}
-            for lr, raw, smooth in zip(finder.lrs, finder.raw_losses, finder.smoothed_losses)]
-    write_csv(folder / "lr_finder.csv", rows, ["lr", "raw_loss", "smoothed_loss"])
-    suggestion = finder.suggest(args.skip_begin, args.skip_end)
+    columns = ["lr", "raw_loss", "smoothed_loss", "lag_free_loss"]
+    write_csv(folder / "lr_finder.csv", [dict(zip(columns, values)) for values in zip(*finder.history.values())], columns)
+    suggestion = finder.suggest(args.skip_begin, args.skip_end, args.lr_max_rule)
     title = f"LR range test, LeNet-5 on Fashion-MNIST, batch {args.batch}"
-    save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title).figure, folder / "lr_finder.png")
+    save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title, rule=args.lr_max_rule).figure,
+                folder / "lr_finder.png")
     write_json(folder / "suggestion.json", {
         **suggestion.to_dict(), "batches": len(finder.lrs), "stop_reason": finder.stop_reason,
-        "seconds": round(seconds, 2), "rule": "lr_range.suggest_lr_range: 10% and 90% of the loss drop",
+        "seconds": round(seconds, 2),
+        "rule": f"lr_range.suggest_lr_range on the lag-free loss: lr_min 10% of the drop, lr_max "
+                f"{LR_MAX_RULES[args.lr_max_rule]}",
     })
     print(f"{len(finder.lrs)} batches in {seconds:.1f} s; results in {folder}")
     return report(suggestion, folder / "lr_finder.png")
 
 
-def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
+def grid(args, data, folder: Path, strategy, multiworker: bool, finished: dict) -> int:
     from pyimagesearch.lenet.grid import run_lr_grid
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
@@ -125,15 +135,16 @@ def grid(args, data, folder: Path, strategy, multiworker: bool) -> int:
     rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5,
                        args.batch * strategy.num_replicas_in_sync, momentum=args.momentum, seed=args.seed,
                        stop_factor=args.stop_factor, on_result=save, verbose=0 if args.quiet else 2,
-                       strategy=strategy, multiworker=multiworker)
+                       strategy=strategy, multiworker=multiworker, finished=finished)
     seconds = time.perf_counter() - started
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
-    suggestion = suggest_lr_range([r["lr"] for r in rows], losses)
+    suggestion = suggest_lr_range([r["lr"] for r in rows], losses, lr_max_rule=args.lr_max_rule)
     title = f"LeNet-5 on Fashion-MNIST: {args.epochs or 5} epochs per LR, batch {args.batch}"
     save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
     write_json(folder / "suggestion.json", {
         **suggestion.to_dict(), "seconds": round(seconds, 2),
-        "rule": "lr_range.suggest_lr_range on the final training losses, diverged LRs excluded",
+        "rule": f"lr_range.suggest_lr_range on the final training losses, diverged LRs excluded: lr_min 10% of "
+                f"the drop, lr_max {LR_MAX_RULES[args.lr_max_rule]}",
     })
     print(f"{len(rows)} learning rates in {seconds:.1f} s; results in {folder}")
     return report(suggestion, folder / "lr_grid.png")
@@ -157,7 +168,8 @@ def main(argv=None) -> int:
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe, make_strategy, output_folder
     from pyimagesearch.lenet.data import load_splits
-    from pyimagesearch.core.outputs import prepare_dir, write_config
+    from pyimagesearch.core.outputs import config_matches, prepare_dir, remove_stale, write_config
+    from pyimagesearch.lenet.grid import read_grid_rows
 
     strategy, worker = make_strategy(args.strategy)
     folder = output_folder(args.output, worker)
@@ -166,13 +178,19 @@ def main(argv=None) -> int:
     if len(data.x_train) < args.batch:
         raise UserError(f"only {len(data.x_train)} training images for a batch of {args.batch}; lower --batch or raise --limit")
     distribution = describe(strategy, args.batch, worker)
-    write_config(folder, {**vars(args), "data_source": data.source, "distribution": distribution,
-                          **{f"{k}_images": v for k, v in data.sizes().items()}})
+    config = {**vars(args), "data_source": data.source, "distribution": distribution,
+              **{f"{k}_images": v for k, v in data.sizes().items()}}
+    # config.json describes the results beside it: a grid of the same settings keeps the LRs it
+    # finished; any other earlier results are removed before the new config.json is written.
+    finished = read_grid_rows(folder) if args.grid and config_matches(folder, config, NOT_SETTINGS) else {}
+    if not finished:
+        remove_stale(folder, dict.fromkeys(RANGE_FILES + GRID_FILES))
+    write_config(folder, config)
     if distribution["replicas"] > 1:
         print(f"{distribution['strategy']}: {distribution['replicas']} replicas, global batch {distribution['global_batch']}")
     set_seed(args.seed)
     if args.grid:
-        return grid(args, data, folder, strategy, multiworker=worker is not None)
+        return grid(args, data, folder, strategy, multiworker=worker is not None, finished=finished)
     return range_test(args, data, folder, strategy)
 
 

@@ -6,14 +6,19 @@ Policies (SGD with momentum, like the LR range test of find_lr.py):
   fixed         fixed LR and batch size, the baseline; writes output/fixed/
 
 Each run writes config.json, history.csv (one row per epoch), log.txt, metrics.json,
-curves.png, model.keras, and lr_trace.png (clr) or loss_vs_log2_batch.png (batch-growth).
---compare DIR_A DIR_B writes comparison.md and comparison.json (default output/comparison/).
+curves.png, model.keras, test_predictions.npz, and lr_trace.png (clr) or
+loss_vs_log2_batch.png (batch-growth). --seeds runs one such run per seed into
+<output>/seed-<s>/ and writes their mean, standard deviation and per-seed values
+(metrics.json) and curves with a band (curves.png) into <output>/.
+--compare DIR_A DIR_B (single runs or --seeds folders) writes comparison.md,
+comparison.json and comparison.png (default output/comparison/).
 
 examples:
   python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --mode exp_range
   python train_lenet.py --policy clr --mode triangular2 --lr-min 0.01 --lr-max 0.1 --step-size 2 --epochs 16
   python train_lenet.py --policy batch-growth --lr 0.05 --epochs-per-stage 2
   python train_lenet.py --policy fixed --lr 0.01
+  python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --seeds 42,1,2
   python train_lenet.py --compare output/clr output/batch_growth
 """
 
@@ -27,6 +32,7 @@ from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argumen
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
+from pyimagesearch.lenet.seeds import seeds_argument
 from pyimagesearch.lenet.settings import OUTPUT_DIRS, POLICIES, add_policy_options, flag, given_options
 
 # Flags that change what a run computes: a checkpoint saved under other values is not resumed.
@@ -51,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", type=Path, default=None,
                         help="output folder (default: output/clr, output/batch_growth, output/fixed or output/comparison)")
     add_data_arguments(parser)
+    parser.add_argument("--seeds", type=seeds_argument, default=None, metavar="N|S1,S2,...",
+                        help="one run per seed into <output>/seed-<s>/, then their mean, standard deviation and "
+                             "curves in <output>/: a comma-separated list of seeds, or a number N (--seed, then 1, 2, ...)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
     parser.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                         help="continue an unfinished run of the same settings in --output after its last finished "
@@ -76,18 +85,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def compare(args) -> int:
-    from pyimagesearch.core.outputs import prepare_dir, write_config
-    from pyimagesearch.lenet.compare import write_comparison
+    from pyimagesearch.core.outputs import prepare_dir, remove_stale, write_config
+    from pyimagesearch.lenet.compare import read_side, write_comparison
 
-    training_options = [flag(key) for key in given_options(args)]
+    training_options = [flag(key) for key in given_options(args)] + (["--seeds"] if args.seeds else [])
     if training_options:
         raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
+    for run_folder in args.compare:  # a missing or unfinished run stops the comparison before anything is written
+        read_side(run_folder)
     folder = prepare_dir(args.output)
+    remove_stale(folder, ("comparison.md", "comparison.json"))
     write_config(folder, vars(args))
     verdict = write_comparison(*args.compare, folder)
-    similar = "similar" if verdict["similar"] else "different"
-    print(f"generalization: {similar} (gap difference {100 * verdict['gap_difference']:+.2f} points, "
-          f"threshold {100 * verdict['threshold']:.2f}); written {folder / 'comparison.md'}")
+    test = verdict["test_difference"]
+    interval = (f"{100 * test['confidence']:.0f}% interval {100 * test['low']:+.2f} to {100 * test['high']:+.2f}, "
+                f"{test['n']} seeds" if test["n"] > 1 else "one seed, no interval")
+    confounded = f"; confounded: they differ in {' and '.join(verdict['budget_differs'])}" if verdict["budget_differs"] else ""
+    print(f"test accuracy A - B: {100 * test['mean']:+.2f} points ({interval}){confounded}; "
+          f"written {folder / 'comparison.md'}")
     return 0
 
 
@@ -95,6 +110,7 @@ def train(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from pyimagesearch.core import peers
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe as describe_strategy
@@ -105,7 +121,7 @@ def train(args) -> int:
     from pyimagesearch.lenet import training as lt
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lenet.plots import save_run_plots
-    from pyimagesearch.lenet.settings import cycle_note, describe, resolve_settings
+    from pyimagesearch.lenet.settings import check_step_size, cycle_note, describe, resolve_settings
 
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
     strategy, worker = make_strategy(args.strategy)
@@ -118,55 +134,91 @@ def train(args) -> int:
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
     settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
+    check_step_size(settings)
+    # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
     checkpoint = RunCheckpoint(folder, {
         **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
-    })
+    }, keep=2 if worker is None else 3, required=("reference_loss",))
     if not args.resume:
         checkpoint.clear()
-    resuming = checkpoint.load() is not None
-    if not resuming:
-        lt.remove_stale_results(folder)
-    description = describe(settings)
-    write_config(folder, {**vars(args), **settings.as_dict(), "description": description, "data_source": data.source,
-                          "distribution": distribution,
-                          **{f"{split}_images": size for split, size in data.sizes().items()}})
-    log = RunLog(folder / "log.txt", echo=not args.quiet, append=resuming)
-    log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
-        f"images from {data.source}")
-    log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
-        f"{distribution['replicas']} x per-replica batch; learning rates used as given")
-    if cycle_note(settings):
-        log(cycle_note(settings))
+    notes: list[str] = []
+    resume_epoch = checkpoint.find(notes.append, strict=worker is None)
+    with peers.watch(worker):
+        if worker is not None:
+            resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
+        if not resume_epoch:
+            checkpoint.clear()
+            lt.remove_stale_results(folder)
+        description = describe(settings)
+        write_config(folder, {**vars(args), **settings.as_dict(), "description": description,
+                              "data_source": data.source, "distribution": distribution,
+                              **{f"{split}_images": size for split, size in data.sizes().items()}})
+        log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
+        log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
+            f"images from {data.source}")
+        log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
+            f"{distribution['replicas']} x per-replica batch; learning rates used as given")
+        if cycle_note(settings):
+            log(cycle_note(settings))
+        for note in notes:
+            log(note)
 
-    result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                      steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                      multiworker=worker is not None, checkpoint=checkpoint, tensorboard=args.tensorboard)
-    history = result["history"]
-    if history:
-        save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}", result["lr_at"],
-                       steps_per_epoch(len(data.x_train), settings.stages[0].batch_size, worker is not None), settings)
-    if result["diverged"]:
-        checkpoint.clear()
-        epoch = history[-1]["epoch"] if history else 1
-        lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
-        message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
-                   f"and run again (the epochs so far are in {folder})")
-        log(f"error: {message}", echo=False)
-        raise UserError(message)
-    metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
+        result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
+                          steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
+                          multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
+                          tensorboard=args.tensorboard)
+        history = result["history"]
+        if history:
+            save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
+                           result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
+                                                            worker is not None), settings)
+        if result["diverged"]:
+            checkpoint.clear()
+            epoch = history[-1]["epoch"] if history else 1
+            lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
+            message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
+                       f"and run again (the epochs so far are in {folder})")
+            log(f"error: {message}", echo=False)
+            raise UserError(message)
+        metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
+        lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
     write_json(folder / "metrics.json", metrics)
     save_model(result["model"], folder / "model.keras")
-    checkpoint.clear()
     log(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
         f"gap {metrics['generalization_gap']:+.4f}; {metrics['optimizer_steps']:,} steps in "
         f"{metrics['train_time_s']:.1f} s; results in {folder}")
+    # Last: a run killed before this point resumes from its final checkpoint and writes the same results.
+    checkpoint.clear()
+    return 0
+
+
+def train_seeds(args) -> int:
+    """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/."""
+    from pyimagesearch.core.outputs import prepare_dir, read_json, write_config
+    from pyimagesearch.lenet.seeds import resolve_seeds, seed_folder, write_seed_summary
+    from pyimagesearch.lenet.training import remove_stale_results
+
+    seeds = resolve_seeds(args.seeds, args.seed)
+    folder = prepare_dir(args.output)
+    remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
+    write_config(folder, {**vars(args), "seeds": seeds})
+    for seed in seeds:
+        print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
+        train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}))
+    description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)
+    aggregate = write_seed_summary(folder, seeds, f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}")
+    test = aggregate["test_accuracy"]
+    print(f"test accuracy over seeds {', '.join(map(str, seeds))}: mean {test['mean']:.4f}, standard deviation "
+          f"{test['sd']:.4f} ({', '.join(f'{v:.4f}' for v in test['values'])}); results in {folder}")
     return 0
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     quiet_tensorflow(args.verbose)
-    return compare(args) if args.compare else train(args)
+    if args.compare:
+        return compare(args)
+    return train_seeds(args) if args.seeds else train(args)
 
 
 if __name__ == "__main__":

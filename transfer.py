@@ -3,8 +3,9 @@
 Fine-tuning (every layer trains) against feature extraction (the base is
 frozen, only a new Dense layer trains), with SGD (momentum 0.9), batch 64 and
 a multi-step LR schedule. Each --lr value is one run per mode in
-output/transfer/<dataset>/<mode>_lr<lr>/; finished runs are kept, so an
-interrupted sweep resumes where it stopped.
+output/transfer/<dataset>/<mode>_lr<lr>/; finished runs are kept and a
+fine-tuning run resumes after its last finished epoch, so an interrupted
+sweep resumes where it stopped.
 
 examples:
   python transfer.py --describe --dataset vgg-flowers
@@ -21,7 +22,8 @@ import sys
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, fraction, positive_float, positive_int, quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, positive_int,
+    quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 
@@ -31,8 +33,8 @@ MIN_IMAGE_SIZE = 32  # ResNet50 without its top needs at least 32x32 inputs
 
 
 def lr_list(text: str) -> list[float]:
-    """argparse type: one LR or a comma-separated list, each a finite number > 0 (duplicates dropped)."""
-    values = [positive_float(part.strip()) for part in text.split(",") if part.strip()]
+    """argparse type: one LR or a comma-separated list, each a float32 number > 0 (duplicates dropped)."""
+    values = [learning_rate(part.strip()) for part in text.split(",") if part.strip()]
     if not values:
         raise argparse.ArgumentTypeError(f"{text!r} holds no learning rate")
     return list(dict.fromkeys(values))
@@ -167,15 +169,21 @@ def main(argv=None) -> int:
         return 0
     strategy, worker = make_strategy(args.strategy)
     folder = output_folder(Path(args.output) / name, worker)
+    new_folder = not folder.exists()
     folder = prepare_dir(folder)
-
-    if not args.describe:  # checked before the data set is read, which can take a while
-        milestones = resolve_milestones(args.epochs, args.milestones)
-        weights = check_weights(args.weights)
-    if args.data_dir is None:
-        image_set = decathlon.load_decathlon(name)
-    else:
-        image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
+    try:
+        if not args.describe:  # checked before the data set is read, which can take a while
+            milestones = resolve_milestones(args.epochs, args.milestones)
+            weights = check_weights(args.weights)
+        if args.data_dir is None:
+            image_set = decathlon.load_decathlon(name)
+        else:
+            image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
+        decathlon.check_images(image_set)
+    except BaseException:
+        if new_folder and not any(folder.iterdir()):
+            folder.rmdir()  # a start that failed leaves no empty data set folder behind
+        raise
     say = RunLog(folder / "transfer.log", append=True)
     write_description(image_set, folder, say)
     if args.describe:
@@ -194,7 +202,7 @@ def main(argv=None) -> int:
     lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
              save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
-             multiworker=worker is not None, tensorboard=args.tensorboard)
+             multiworker=worker is not None, worker=worker, tensorboard=args.tensorboard)
     write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0

@@ -11,8 +11,10 @@ API, fixed where the original is wrong:
 - it stops on a NaN/inf loss as well as on ``smooth > stopFactor * best``;
 - it restores the weights, the optimizer's variables (including its
   iteration count and learning rate) afterwards, also when interrupted;
-- it suggests lr_min and lr_max (``lr_range.suggest_lr_range``) and marks
-  them on the plot;
+- it suggests lr_min and lr_max (``lr_range.suggest_lr_range``) from a
+  centred, lag-free smoothing of the batch losses (``lag_free_losses``; the
+  EMA that the stop rule needs lags by about beta/(1-beta) batches) and marks
+  them on the plot, over the raw losses drawn faintly;
 - it uses Keras 3 names (``optimizer.learning_rate``, no ``K.set_value``).
 
 Example::
@@ -33,7 +35,7 @@ import keras
 from pyimagesearch.core.pipeline import make_dataset
 from pyimagesearch.core.pipeline import steps_per_epoch as steps_per_epoch_of
 from pyimagesearch.lr_policies import geometric_lrs
-from pyimagesearch.lr_range import LRSuggestion, SmoothedLoss, suggest_lr_range
+from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LRSuggestion, SmoothedLoss, lag_free_losses, suggest_lr_range
 
 
 class LearningRateFinder:
@@ -70,8 +72,14 @@ class LearningRateFinder:
         self.smoothed_losses = list(values)
 
     @property
+    def lag_free_losses(self) -> list[float]:
+        """The batch losses smoothed without lag (``lr_range.lag_free_losses``): the curve the suggestion reads."""
+        return lag_free_losses(self.raw_losses, self.beta).tolist()
+
+    @property
     def history(self) -> dict[str, list[float]]:
-        return {"lr": self.lrs, "raw_loss": self.raw_losses, "smoothed_loss": self.smoothed_losses}
+        return {"lr": self.lrs, "raw_loss": self.raw_losses, "smoothed_loss": self.smoothed_losses,
+                "lag_free_loss": self.lag_free_losses}
 
     def find(self, trainData, startLR: float, endLR: float, epochs: int | None = None,
              stepsPerEpoch: int | None = None, batchSize: int = 32, sampleSize: int = 2048,
@@ -140,16 +148,17 @@ class LearningRateFinder:
                 print(f"\nstopped at lr={self.lrs[-1]:.3g}: {self.stop_reason}")
         return self
 
-    def suggest(self, skipBegin: int = 10, skipEnd: int = 1) -> LRSuggestion:
-        """lr_min and lr_max from the smoothed curve (rule in ``lr_range.suggest_lr_range``)."""
-        return suggest_lr_range(self.lrs, self.smoothed_losses, skipBegin, skipEnd)
+    def suggest(self, skipBegin: int = 10, skipEnd: int = 1, rule: str = DEFAULT_LR_MAX_RULE) -> LRSuggestion:
+        """lr_min and lr_max from the lag-free curve (rule in ``lr_range.suggest_lr_range``)."""
+        return suggest_lr_range(self.lrs, self.lag_free_losses, skipBegin, skipEnd, rule)
 
-    def plot_loss(self, skipBegin: int = 10, skipEnd: int = 1, title: str = "", ax=None):
-        """Plot the smoothed loss against the LR (log axis) with the suggestion marked; return the axes."""
+    def plot_loss(self, skipBegin: int = 10, skipEnd: int = 1, title: str = "", ax=None, rule: str = DEFAULT_LR_MAX_RULE):
+        """Plot the lag-free loss against the LR (log axis), the raw losses faintly, the suggestion marked; return the axes."""
         from pyimagesearch.core.plotting import plot_lr_range
 
-        lrs, losses = self.lrs[skipBegin:len(self.lrs) - skipEnd], self.smoothed_losses[skipBegin:len(self.lrs) - skipEnd]
-        return plot_lr_range(lrs, losses, self.suggest(skipBegin, skipEnd), title=title, ax=ax)
+        shown = slice(skipBegin, len(self.lrs) - skipEnd)
+        return plot_lr_range(self.lrs[shown], self.lag_free_losses[shown], self.suggest(skipBegin, skipEnd, rule),
+                             title=title, ax=ax, raw_losses=self.raw_losses[shown])
 
     def _checked_optimizer(self):
         model = self.model

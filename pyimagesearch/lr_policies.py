@@ -103,11 +103,14 @@ def grid_lrs(start_lr: float, end_lr: float, num: int) -> np.ndarray:
 def default_milestones(epochs: int, drops: int = 3) -> list[int]:
     """Epochs at which a multi-step schedule drops: ``drops`` evenly spaced ones.
 
-    With 3 drops these are 1/4, 1/2 and 3/4 of ``epochs`` (60 -> 15, 30, 45).
-    Drops that would fall on the first epoch, after the last, or on the same
-    epoch as another are left out, so short runs get fewer (4 -> 1, 2, 3; 2 -> 1).
+    With 3 drops these are 1/4, 1/2 and 3/4 of ``epochs``, rounded half up:
+    ``floor(epochs * k / 4 + 1/2)`` (60 -> 15, 30, 45; 10 -> 3, 5, 8),
+    computed in integers so no float rounding moves a half. Drops that would
+    fall on the first epoch, after the last, or on the same epoch as another
+    are left out, so short runs get fewer (4 -> 1, 2, 3; 2 -> 1).
     """
-    return sorted({m for k in range(1, drops + 1) if 1 <= (m := round(epochs * k / (drops + 1))) < epochs})
+    parts = drops + 1
+    return sorted({m for k in range(1, drops + 1) if 1 <= (m := (2 * epochs * k + parts) // (2 * parts)) < epochs})
 
 
 def multistep_lr(epoch: int, base_lr: float, milestones: Sequence[int], gamma: float = 0.1) -> float:

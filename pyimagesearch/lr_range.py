@@ -2,6 +2,13 @@
 
 Pure NumPy, shared by ``LearningRateFinder`` (one loss per batch) and the LR
 grid of ``find_lr.py --grid`` (one final loss per learning rate).
+
+Two smoothings with two jobs: the bias-corrected EMA (``SmoothedLoss``) is
+causal, so the sweep can stop on it as it runs, but it lags the batch losses
+by about ``beta / (1 - beta)`` batches (49 at beta 0.98), which moves every
+feature of the curve to higher LRs. The suggestion is therefore read from
+``lag_free_losses``, a centred mean over the same number of batches on
+either side, which has no lag.
 """
 
 from __future__ import annotations
@@ -13,7 +20,19 @@ import numpy as np
 
 DROP_START = 0.10
 DROP_END = 0.90
-MIN_RELATIVE_DROP = 0.01
+# The curve must fall this share of its first value below it; a network at chance
+# fluctuates around its first loss by far less, a network that learns falls by half or more.
+MIN_RELATIVE_DROP = 0.05
+STEEPEST_FACTOR = 10
+MINIMUM_DIVISOR = 3
+# lr_max rules compared by benchmarks/lr_rule_study.py (README: "How lr_min and lr_max are chosen").
+LR_MAX_RULES = {
+    "drop90": "first LR where the loss has fallen by 90% of its drop",
+    "steepest*10": f"{STEEPEST_FACTOR} x the LR of the steepest fall before the minimum, at most the LR at the minimum",
+    "minimum/3": f"the LR at the minimum loss / {MINIMUM_DIVISOR}",
+    "minimum": "the LR at the minimum loss",
+}
+DEFAULT_LR_MAX_RULE = "minimum/3"
 
 
 class SmoothedLoss:
@@ -57,6 +76,42 @@ def smooth_losses(losses, beta: float = 0.98) -> np.ndarray:
     return np.array([smoother.update(float(loss))[0] for loss in losses])
 
 
+def lag_free_half_width(beta: float) -> int:
+    """Batches on each side of the centred mean that smooths like an EMA of factor ``beta``: its lag, beta/(1-beta)."""
+    if not 0 <= beta < 1:
+        raise ValueError(f"Argument `beta` must be in [0, 1). Received: beta={beta}")
+    return round(beta / (1 - beta))
+
+
+def centred_mean(values, half_width: int) -> np.ndarray:
+    """Mean of a window centred on each point, narrowed symmetrically near the ends::
+
+        k = min(half_width, i, n - 1 - i)
+        smooth[i] = mean(values[i - k : i + k + 1])
+
+    A symmetric window does not shift a curve along its axis (a linear trend
+    comes out unchanged), and ``smooth[0] = values[0]``.
+    """
+    if half_width < 0:
+        raise ValueError(f"Argument `half_width` must be >= 0. Received: half_width={half_width}")
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    sums = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(n)
+    k = np.minimum(half_width, np.minimum(index, n - 1 - index))
+    return (sums[index + k + 1] - sums[index - k]) / (2 * k + 1)
+
+
+def lag_free_losses(losses, beta: float = 0.98) -> np.ndarray:
+    """``centred_mean`` of the losses up to the first NaN/inf (NaN from there on), over ``lag_free_half_width(beta)``."""
+    losses = np.asarray(losses, dtype=float)
+    finite = np.isfinite(losses)
+    end = len(losses) if finite.all() else int(np.argmin(finite))
+    smooth = np.full(len(losses), np.nan)
+    smooth[:end] = centred_mean(losses[:end], lag_free_half_width(beta))
+    return smooth
+
+
 @dataclass
 class LRSuggestion:
     """A suggested cyclical range, or the reason there is none (``lr_min is None``)."""
@@ -67,6 +122,7 @@ class LRSuggestion:
     lr_steepest: float | None = None
     still_decreasing: bool = False
     reason: str = ""
+    lr_max_rule: str = DEFAULT_LR_MAX_RULE
 
     def __bool__(self) -> bool:
         return self.lr_min is not None
@@ -75,28 +131,36 @@ class LRSuggestion:
         return asdict(self)
 
 
-def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0) -> LRSuggestion:
+def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0,
+                     lr_max_rule: str = DEFAULT_LR_MAX_RULE) -> LRSuggestion:
     """Suggest lr_min and lr_max from a loss-versus-LR curve (LRs increasing).
 
-    The rule, after Smith (arXiv 1506.01186, section 3.3: base_lr where the
-    loss starts to fall, max_lr where the fall stops):
+    ``losses`` is the curve the rule reads: ``lag_free_losses`` of a range
+    test's batch losses, or the grid's final losses. The rule, after Smith
+    (arXiv 1506.01186, section 3.3: base_lr where the loss starts to fall,
+    max_lr where the fall stops):
 
     1. Keep the curve up to its first NaN/inf, then drop ``skip_begin``
        points at the start and ``skip_end`` at the end (if that leaves fewer
        than 3 points, the finite curve is used whole).
-    2. ``drop`` = first loss - minimum loss. If the minimum is the first point
-       or ``drop`` < 1% of the first loss, the loss never fell: no suggestion.
+    2. ``drop`` = first loss - minimum loss, the first loss being that of the
+       first point, before any skipped. If ``drop`` < 5% of the first loss
+       (``MIN_RELATIVE_DROP``), the loss never fell: no suggestion.
     3. lr_min = first LR where the loss has fallen by 10% of ``drop``;
-       lr_max = first LR where it has fallen by 90% of ``drop``. If they
-       coincide (a fall between two points), lr_min = lr_max / 4, Smith's rule
-       of thumb.
+       lr_max by ``lr_max_rule`` (``LR_MAX_RULES``): ``drop90`` the first LR
+       where it has fallen by 90% of ``drop``, ``minimum`` the LR at the
+       minimum, ``minimum/3`` a third of it, ``steepest*10`` ten times the LR
+       of the steepest fall (of loss against log LR) before the minimum, at
+       most the LR at the minimum. If lr_min >= lr_max, lr_min = lr_max / 4,
+       Smith's rule of thumb.
     4. If the minimum is the last point considered and the curve was not cut
        by a NaN, the loss was still falling at the end of the range:
        ``still_decreasing`` is set, as lr_max may be too low.
 
-    ``lr_at_minimum`` and ``lr_steepest`` (steepest fall of loss against
-    log LR, the pytorch-lr-finder rule) are reported for reference.
+    ``lr_at_minimum`` and ``lr_steepest`` are reported whatever the rule.
     """
+    if lr_max_rule not in LR_MAX_RULES:
+        raise ValueError(f"Argument `lr_max_rule` must be one of {tuple(LR_MAX_RULES)}. Received: lr_max_rule={lr_max_rule!r}")
     lrs = np.asarray(lrs, dtype=float)
     losses = np.asarray(losses, dtype=float)
     if lrs.shape != losses.shape:
@@ -107,19 +171,29 @@ def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0) -> LRS
     if hi - lo < 3:
         lo, hi = 0, end
     if hi - lo < 3:
-        return LRSuggestion(None, None, reason=f"only {hi - lo} finite points before the loss diverged; start the range lower")
+        return LRSuggestion(None, None, reason=f"only {hi - lo} finite points before the loss diverged; start the range lower",
+                            lr_max_rule=lr_max_rule)
+    start = losses[0]
     x, y = lrs[lo:hi], losses[lo:hi]
     best = int(np.argmin(y))
-    drop = y[0] - y[best]
+    drop = start - y[best]
     lr_at_minimum = float(x[best])
-    steepest = float(x[int(np.argmin(np.gradient(y, np.log(x))))])
-    if best == 0 or drop < MIN_RELATIVE_DROP * abs(y[0]):
-        return LRSuggestion(None, None, lr_at_minimum, steepest,
-                            reason="the loss did not fall over the range; start lower or use more batches")
-    i_min = int(np.argmax(y <= y[0] - DROP_START * drop))
-    i_max = int(np.argmax(y <= y[0] - DROP_END * drop))
-    lr_max = float(x[i_max])
-    lr_min = float(x[i_min]) if i_min < i_max else lr_max / 4
+    falling = np.gradient(y[:best + 1], np.log(x[:best + 1])) if best >= 1 else np.zeros(1)
+    steepest = float(x[int(np.argmin(falling))])
+    if drop < MIN_RELATIVE_DROP * abs(start):
+        return LRSuggestion(None, None, lr_at_minimum, steepest, lr_max_rule=lr_max_rule,
+                            reason=f"the loss never fell {100 * MIN_RELATIVE_DROP:g}% below its first value "
+                                   f"({start:.3g}; lowest {y[best]:.3g}); start lower or use more batches")
+    i_min = int(np.argmax(y <= start - DROP_START * drop))
+    if lr_max_rule == "drop90":
+        lr_max = float(x[int(np.argmax(y <= start - DROP_END * drop))])
+    elif lr_max_rule == "minimum":
+        lr_max = lr_at_minimum
+    elif lr_max_rule == "minimum/3":
+        lr_max = lr_at_minimum / MINIMUM_DIVISOR
+    else:
+        lr_max = min(STEEPEST_FACTOR * steepest, lr_at_minimum)
+    lr_min = float(x[i_min]) if x[i_min] < lr_max else lr_max / 4
     still = best == len(y) - 1 and end == len(losses)
     reason = "the loss was still falling at the end of the range; extend the end LR" if still else ""
-    return LRSuggestion(lr_min, lr_max, lr_at_minimum, steepest, still, reason)
+    return LRSuggestion(lr_min, lr_max, lr_at_minimum, steepest, still, reason, lr_max_rule)

@@ -10,6 +10,7 @@ import keras
 import pyimagesearch.learningratefinder as lrf_module
 from pyimagesearch.learningratefinder import LearningRateFinder
 from pyimagesearch.lr_policies import geometric_lrs
+from pyimagesearch.lr_range import lag_free_losses, suggest_lr_range
 
 W0 = 0.5
 
@@ -189,9 +190,14 @@ def test_plot_marks_the_suggestion():
     finder = LearningRateFinder(linear_model())
     finder.lrs = list(geometric_lrs(1e-6, 1e1, 300))
     x = np.log10(finder.lrs)
-    finder.losses = list(2.3 - 2.0 / (1 + np.exp(-4 * (x + 2))) + 3.0 * np.clip(x, 0, None) ** 2)
+    finder.raw_losses = list(2.3 - 2.0 / (1 + np.exp(-4 * (x + 2))) + 3.0 * np.clip(x, 0, None) ** 2
+                             + 0.1 * np.random.default_rng(0).standard_normal(300))
     ax = finder.plot_loss(skipBegin=10, skipEnd=1, title="t")
-    labels = [line.get_label() for line in ax.get_lines()]
+    lines = {line.get_label(): line for line in ax.get_lines()}
     suggestion = finder.suggest(10, 1)
-    assert f"lr_min = {suggestion.lr_min:.2g}" in labels and f"lr_max = {suggestion.lr_max:.2g}" in labels
-    assert ax.get_xscale() == "log" and len(ax.get_lines()[0].get_xdata()) == 289
+    assert f"lr_min = {suggestion.lr_min:.2g}" in lines and f"lr_max = {suggestion.lr_max:.2g}" in lines
+    raw, curve = lines["batch loss"], lines["smoothed training loss (the curve the suggestion reads)"]
+    assert ax.get_xscale() == "log" and len(raw.get_xdata()) == len(curve.get_xdata()) == 289
+    # The curve drawn is the one the rule read: the lag-free smoothing (half width 49 at beta 0.98).
+    np.testing.assert_allclose(curve.get_ydata(), lag_free_losses(finder.raw_losses, 0.98)[10:299])
+    assert suggestion == suggest_lr_range(finder.lrs, lag_free_losses(finder.raw_losses, 0.98), 10, 1)

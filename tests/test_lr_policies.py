@@ -7,6 +7,8 @@ from pyimagesearch.lr_policies import batch_growth, batch_sizes, default_milesto
 
 def test_default_milestones():
     assert default_milestones(60) == [15, 30, 45]
+    assert default_milestones(10) == [3, 5, 8]  # 2.5, 5, 7.5 rounded half up, not half to even (2, 5, 8)
+    assert default_milestones(6) == [2, 3, 5]
     assert default_milestones(8) == [2, 4, 6]
     assert default_milestones(4) == [1, 2, 3]
     assert default_milestones(3) == [1, 2]

@@ -71,10 +71,11 @@ def images(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, argv", [
-    ("range test", ["find_lr.py", "--limit", "2000", "--sample-size", "50", "--quiet"]),
+    ("range test", ["find_lr.py", "--limit", "2000", "--sample-size", "200", "--start-lr", "1e-4", "--end-lr", "10",
+                    "--quiet"]),
     # Six fresh LeNet-5 runs of one short epoch each, two of them diverging at once: a new model per LR
     # traced its train step anew and TensorFlow warned about retracing.
-    ("grid", ["find_lr.py", "--grid", "6", "--epochs", "1", "--start-lr", "1e-4", "--end-lr", "10", "--limit", "1000",
+    ("grid", ["find_lr.py", "--grid", "6", "--epochs", "1", "--start-lr", "1e-4", "--end-lr", "10", "--limit", "3000",
               "--quiet"]),
     ("batch growth", ["train_lenet.py", "--policy", "batch-growth", "--lr", "0.02", "--batch-start", "32",
                       "--batch-end", "128", "--epochs-per-stage", "1", "--limit", "1000"]),

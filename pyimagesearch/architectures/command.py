@@ -33,7 +33,7 @@ from pyimagesearch.architectures.networks import (
     lenet5,
     vgg19,
 )
-from pyimagesearch.architectures.receptive_field import stacked_size_strided
+from pyimagesearch.architectures.receptive_field import check_stack, stacked_size_strided
 from pyimagesearch.architectures.report import (
     CSV_FIELDS,
     alexnet_markdown,
@@ -139,6 +139,7 @@ def _lenet5(args):
 
 
 def _receptive_field(args):
+    check_stack(args.layers, args.kernel, args.stride)
     stack = convolution_stack(args.layers, args.kernel, args.stride, args.channels)
     closed_form = {
         "layers": args.layers,

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pyimagesearch.core.cli import UserError
 
 Pair = tuple[int, int]
+MAX_LAYERS = 10_000  # a table of ten thousand convolutions is already far beyond any network
+MAX_SIZE = 2**53  # the largest side whose coordinates and counts stay exact in floating point and JSON
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,16 @@ def stacked_size_strided(layers: int, kernel: int, stride: int) -> int:
     if stride == 1:
         return stacked_size(layers, kernel)
     return 1 + (kernel - 1) * (stride**layers - 1) // (stride - 1)
+
+
+def check_stack(layers: int, kernel: int, stride: int) -> None:
+    """Refuse a stack too deep to tabulate, or whose receptive field (its input side) overflows ``MAX_SIZE``."""
+    if layers > MAX_LAYERS:
+        raise UserError(f"--layers {layers} is more than {MAX_LAYERS:,} convolutions, too many for a layer table; "
+                        "lower --layers")
+    if kernel > 0 and stride > 0 and stacked_size_strided(layers, kernel, stride) > MAX_SIZE:
+        raise UserError(f"{layers} stacked {kernel}x{kernel} convolutions of stride {stride} see an input more than "
+                        f"2**53 pixels wide, beyond exact arithmetic; lower --layers or --stride")
 
 
 def _number(value: float) -> int | float:

@@ -28,12 +28,20 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     """Call ``main(argv)`` and turn user errors into an exit status.
 
     Returns the status for ``sys.exit``: what ``main`` returned (0 if None),
-    2 for a ``UserError``, 130 for Ctrl-C.
+    2 for a ``UserError`` or for a full disk or a permission refused on a
+    named file that no writer of the project caught, 130 for Ctrl-C.
     """
     try:
         status = main(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as error:
+        from pyimagesearch.core.outputs import DISK_ERRORS, output_error_message
+
+        if error.errno not in DISK_ERRORS or not error.filename:
+            raise
+        print(f"error: {output_error_message(error.filename, error)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted: files already written are complete and kept.", file=sys.stderr)
@@ -138,6 +146,23 @@ def positive_int(text: str) -> int:
 def positive_float(text: str) -> float:
     """argparse type: a finite float > 0."""
     return _number(float, text, lambda v: 0 < v < float("inf"), "a finite number > 0")
+
+
+def learning_rate(text: str) -> float:
+    """argparse type: a learning rate, > 0 and a normal float32 number (what the optimizer stores).
+
+    A value below float32's smallest normal number (about 1.18e-38) would be
+    trained with as 0 or with a few bits of precision; one above its largest
+    (about 3.4e38) as inf.
+    """
+    import numpy as np
+
+    value = positive_float(text)
+    tiny, huge = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+    if not tiny <= value <= huge:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be a learning rate: the optimizer keeps it as a float32, "
+                                         f"which holds {tiny:.3g} to {huge:.3g}")
+    return value
 
 
 def fraction(text: str) -> float:

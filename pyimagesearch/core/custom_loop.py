@@ -15,7 +15,8 @@ as the custom training loop of TensorFlow's distributed-training guide:
   optimizer sums the replicas' gradients (Keras' TF optimizer all-reduces), so
   the update is that of the mean loss over the global batch, as on one device;
 - the epoch's loss and accuracy are sums reduced over all replicas, divided by
-  the number of examples: the same weighted means Keras reports.
+  the number of examples: the same weighted means Keras reports, the loss with
+  the model's regularisation losses, as it is trained on.
 
 Callbacks receive ``on_epoch_begin``/``on_epoch_end`` and, every
 ``steps_per_execution`` batches, ``on_train_batch_end`` with the running
@@ -54,14 +55,15 @@ class StrategyLoop:
             with tf.GradientTape() as tape:
                 y_pred = model(x, training=training)
                 per_example = tf.cast(loss_fn(y, y_pred), tf.float32)
-                loss = tf.reduce_sum(per_example) / global_batch
-                if model.losses:
-                    loss += tf.add_n(model.losses) / strategy.num_replicas_in_sync
+                regularisation = tf.cast(tf.add_n(model.losses), tf.float32) if model.losses else tf.constant(0.0)
+                loss = tf.reduce_sum(per_example) / global_batch + regularisation / strategy.num_replicas_in_sync
             if training:
                 gradients = tape.gradient(model.optimizer.scale_loss(loss), model.trainable_variables)
                 model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             correct = tf.cast(tf.equal(tf.argmax(y_pred, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32)), tf.float32)
-            return tf.stack([tf.reduce_sum(per_example), tf.reduce_sum(correct), tf.cast(tf.shape(y)[0], tf.float32)])
+            images = tf.cast(tf.shape(y)[0], tf.float32)
+            # Logged as Keras logs it: each example's loss plus the regularisation losses, the loss trained on.
+            return tf.stack([tf.reduce_sum(per_example) + images * regularisation, tf.reduce_sum(correct), images])
 
         @tf.function
         def run(iterator, steps):

@@ -71,7 +71,10 @@ def parse_tf_config(text: str | None) -> Worker:
     task_type, index = task["type"], task["index"]
     if task_type not in cluster or not isinstance(cluster[task_type], list):
         raise UserError(f'TF_CONFIG task type "{task_type}" is not in its cluster ({", ".join(cluster)})')
-    if not isinstance(index, int) or not 0 <= index < len(cluster[task_type]):
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise UserError(f'TF_CONFIG task index {json.dumps(index)} is not an integer; write it without quotes, '
+                        f'as in "index": 0')
+    if not 0 <= index < len(cluster[task_type]):
         raise UserError(f"TF_CONFIG task index {index} is out of range: cluster.{task_type} lists "
                         f"{len(cluster[task_type])} address(es), so the index must be 0-{len(cluster[task_type]) - 1}")
     for role, addresses in cluster.items():

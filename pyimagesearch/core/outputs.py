@@ -2,12 +2,17 @@
 
 Each file is first written beside its destination under a temporary name and
 then moved into place with ``os.replace``, which is atomic on POSIX, so a run
-killed half-way never leaves a truncated CSV, JSON or PNG behind.
+killed half-way never leaves a truncated CSV, JSON or PNG behind. A write
+that fails (a full disk, a folder that is not writable) removes its
+temporary file and ends in one sentence naming the folder (``OutputError``);
+the files written before are untouched.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+from contextlib import contextmanager
 from importlib import metadata
 import io
 import json
@@ -21,13 +26,53 @@ from typing import Any, Iterable, Mapping
 from pyimagesearch.core.cli import UserError
 
 
+PARTIAL = ".partial"  # suffix of the temporary files of writes not yet finished
+
+# Errors of the disk or of permissions: the user can fix them, so they end in one sentence.
+DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+class OutputError(UserError):
+    """A result could not be written (full disk, no permission); the message names the folder."""
+
+
+def output_error_message(path: str | os.PathLike, error: OSError) -> str:
+    """One sentence for a failed write of ``path``: what went wrong and what to do about the folder."""
+    path = Path(path)
+    folder = path.parent
+    reason = error.strerror or str(error)
+    remedy = (f"free some space in {folder}" if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+              else f"make {folder} writable")
+    return f"cannot write {path.name} in {folder}: {reason}; {remedy} or choose another --output"
+
+
+@contextmanager
+def output_error(path: str | os.PathLike):
+    """Turn a disk or permission error while writing ``path`` into an ``OutputError``; other errors pass."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in DISK_ERRORS:
+            raise
+        raise OutputError(output_error_message(path, error)) from None
+
+
 def prepare_dir(path: str | os.PathLike) -> Path:
-    """Create ``path`` (and parents) and check that files can be written in it."""
+    """Create ``path`` (and parents), check that files can be written in it, remove leftovers of killed writes.
+
+    A process killed while writing leaves its temporary file behind, a
+    hidden file with ``.partial`` in its name (``.<name>.<random>.partial`` of
+    ``write_bytes``, ``.model.partial.keras`` of ``checkpoints.save_model``);
+    the next run in the folder removes it.
+    """
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
             pass
+        for leftover in folder.glob(f".*{PARTIAL}*"):
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
     except OSError as error:
         reason = error.strerror or str(error)
         raise UserError(f"cannot write to output folder {folder}: {reason}; choose another with --output") from None
@@ -37,20 +82,21 @@ def prepare_dir(path: str | os.PathLike) -> Path:
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically."""
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp creates files readable by their owner only; give them the usual permissions.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with output_error(target):
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            # mkstemp creates files readable by their owner only; give them the usual permissions.
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return target
 
 
@@ -74,9 +120,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON text (NumPy scalars and paths as plain values, NaN and inf as null)."""
+    return json.dumps(_plain(data), indent=2) + "\n"
+
+
 def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write ``data`` as indented JSON atomically (NaN and inf written as null)."""
-    return write_text(path, json.dumps(_plain(data), indent=2) + "\n")
+    return write_text(path, json_text(data))
 
 
 def write_csv(path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: list[str] | None = None) -> Path:
@@ -136,3 +187,22 @@ def environment(packages: tuple[str, ...] = RUN_PACKAGES) -> dict[str, str]:
 def write_config(folder: str | os.PathLike, config: Mapping[str, Any], packages: tuple[str, ...] = RUN_PACKAGES) -> Path:
     """Save the resolved configuration of a run, with library versions, as ``config.json``."""
     return write_json(Path(folder) / "config.json", {**config, "environment": environment(packages)})
+
+
+def remove_stale(folder: str | os.PathLike, names: Iterable[str]) -> None:
+    """Delete the result files ``names`` of an earlier run in ``folder``, so none can pass for this run's."""
+    for name in names:
+        (Path(folder) / name).unlink(missing_ok=True)
+
+
+def config_matches(folder: str | os.PathLike, config: Mapping[str, Any], ignore: Iterable[str] = ()) -> bool:
+    """Whether ``folder/config.json`` holds ``config`` (as ``write_config`` writes it), keys in ``ignore`` aside."""
+    path = Path(folder) / "config.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    wanted = json.loads(json.dumps(_plain({**config, "environment": environment()}), default=str))
+    skip = set(ignore)
+    return isinstance(stored, dict) and {k: v for k, v in stored.items() if k not in skip} == {
+        k: v for k, v in wanted.items() if k not in skip}

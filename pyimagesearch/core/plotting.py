@@ -55,10 +55,15 @@ def mark_suggestion(ax, suggestion) -> None:
     ax.axvline(suggestion.lr_max, color="tab:red", linestyle="--", label=f"lr_max = {suggestion.lr_max:.2g}")
 
 
-def plot_lr_range(lrs, losses, suggestion=None, title: str = "", ax=None):
-    """Smoothed training loss against the learning rate (log axis), as in the LR range test."""
+def plot_lr_range(lrs, losses, suggestion=None, title: str = "", ax=None, raw_losses=None):
+    """Smoothed training loss against the learning rate (log axis), as in the LR range test.
+
+    ``raw_losses`` (each batch's own loss), when given, are drawn faintly behind the curve.
+    """
     ax = axes_or_new(ax)
-    ax.plot(lrs, losses, color="tab:blue", label="smoothed training loss")
+    if raw_losses is not None:
+        ax.plot(lrs, raw_losses, color="tab:blue", alpha=0.25, linewidth=0.6, label="batch loss")
+    ax.plot(lrs, losses, color="tab:blue", label="smoothed training loss (the curve the suggestion reads)")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel("training loss (smoothed, per batch)")

@@ -6,19 +6,24 @@ model serves every LR, restored to its initial weights and optimizer state
 before each (``training.FreshStart``), so its train step is traced once. A run
 whose loss becomes NaN/inf or grows past ``stop_factor`` x ln(10), the loss
 of a uniform prediction that a fresh network starts near, is stopped at once
-and recorded as diverged; the sweep goes on.
+and recorded as diverged; the sweep goes on. Each LR's run depends only on
+the settings and the seed, so a sweep started again keeps the LRs it
+finished before (``read_grid_rows``) and ends as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
+from pathlib import Path
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
 from pyimagesearch.core.custom_loop import StrategyLoop
+from pyimagesearch.core.outputs import read_csv
 from pyimagesearch.core.pipeline import make_dataset
 from pyimagesearch.lenet.data import FashionMNIST
 from pyimagesearch.lenet.model import build_lenet5
@@ -28,7 +33,7 @@ from pyimagesearch.core.training import DivergenceGuard, FreshStart, compile_cla
 def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum: float = 0.9,
                 seed: int = 42, stop_factor: float = 4.0, steps_per_execution: int = 32,
                 on_result: Callable[[dict, list[dict]], None] | None = None, verbose: int = 2,
-                strategy=None, multiworker: bool = False) -> list[dict]:
+                strategy=None, multiworker: bool = False, finished: dict[float, dict] | None = None) -> list[dict]:
     """Train one fresh model per LR; return one row per LR.
 
     ``batch_size`` is the global batch. Models are built in ``strategy``'s
@@ -38,6 +43,8 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
     the last epoch trained), ``epochs_run``, ``diverged``, ``seconds`` and
     ``history`` (per-epoch loss and accuracy). ``on_result(row, rows)`` is
     called as each LR finishes, so results can be written as they come.
+    ``finished`` maps LRs already trained with these settings to their rows,
+    which are kept instead of trained again.
     """
     rows: list[dict] = []
     keras.utils.set_random_seed(seed)
@@ -46,7 +53,15 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
         compile_classifier(model, keras.optimizers.SGD(float(lrs[0]), momentum=momentum), steps_per_execution)
         fresh = FreshStart(model)
     trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
+    finished = finished or {}
     for index, lr in enumerate(lrs, start=1):
+        if float(lr) in finished:
+            if verbose:
+                print(f"[{index}/{len(lrs)}] lr = {lr:.3g}: finished earlier, kept")
+            rows.append(finished[float(lr)])
+            if on_result:
+                on_result(rows[-1], rows)
+            continue
         if verbose:
             print(f"[{index}/{len(lrs)}] lr = {lr:.3g}")
         keras.utils.set_random_seed(seed)
@@ -71,4 +86,24 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
             print(f"    diverged: {guard.reason or 'the training loss is not finite'}; stopped")
         if on_result:
             on_result(row, rows)
+    return rows
+
+
+def read_grid_rows(folder: str | os.PathLike) -> dict[float, dict]:
+    """The rows of the LRs a grid in ``folder`` finished (``lr_grid.csv``, ``lr_grid_history.csv``), by LR."""
+    folder = Path(folder)
+    if not ((folder / "lr_grid.csv").is_file() and (folder / "lr_grid_history.csv").is_file()):
+        return {}
+    histories: dict[float, dict] = {}
+    for row in read_csv(folder / "lr_grid_history.csv"):
+        history = histories.setdefault(float(row["lr"]), {"loss": [], "accuracy": []})
+        history["loss"].append(float(row["loss"]))
+        history["accuracy"].append(float(row["accuracy"]))
+    rows = {}
+    for row in read_csv(folder / "lr_grid.csv"):
+        lr = float(row["lr"])
+        rows[lr] = {"lr": lr, "final_train_loss": float(row["final_train_loss"] or "nan"),
+                    "train_accuracy": float(row["train_accuracy"] or "nan"), "epochs_run": int(row["epochs_run"]),
+                    "diverged": row["diverged"] == "yes", "seconds": float(row["seconds"]),
+                    "history": histories.get(lr, {"loss": [], "accuracy": []})}
     return rows

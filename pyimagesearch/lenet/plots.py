@@ -147,3 +147,69 @@ def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, 
                     Path(folder) / "lr_trace.png")
     if policy == "batch-growth":
         save_figure(plot_loss_vs_log2_batch(history, title=title).figure, Path(folder) / "loss_vs_log2_batch.png")
+
+
+def plot_band(histories: Sequence[Sequence[Mapping[str, float]]], key: str, x: str = "epoch", ax=None,
+              label: str = "", color=None):
+    """Mean of ``key`` over several runs' histories against ``x``, with a band from the lowest to the highest run.
+
+    The runs are aligned row by row (epoch by epoch), up to the shortest one.
+    A single run is drawn as a plain line.
+    """
+    ax = axes_or_new(ax)
+    length = min(len(rows) for rows in histories)
+    xs = np.mean([[row[x] for row in rows[:length]] for rows in histories], axis=0)
+    values = np.array([[row[key] for row in rows[:length]] for rows in histories], dtype=float)
+    line, = ax.plot(xs, values.mean(axis=0), marker="o", markersize=3, color=color,
+                    label=label + (f" (mean of {len(histories)}, band: lowest to highest)" if len(histories) > 1 else ""))
+    if len(histories) > 1:
+        ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=line.get_color(), alpha=0.2, linewidth=0)
+    return ax
+
+
+def plot_seed_curves(histories: Mapping[int, Sequence[Mapping[str, float]]], title: str = "", axes=None):
+    """Loss and accuracy (training and validation) against epoch over several seeds; returns the two axes."""
+    from pyimagesearch.core.plotting import new_axes
+
+    axes = new_axes(ncols=2, width=6.0, height=4.8) if axes is None else axes
+    runs = list(histories.values())
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        plot_band(runs, metric, ax=ax, label=f"training {metric}")
+        plot_band(runs, f"val_{metric}", ax=ax, label=f"validation {metric}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per epoch, seeds {', '.join(map(str, histories))}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=10)
+    return axes
+
+
+def plot_comparison(sides: Mapping[str, Sequence[Sequence[Mapping[str, float]]]], title: str = "", axes=None):
+    """Two (or more) runs side by side: validation accuracy and training loss against epoch and against optimizer steps.
+
+    ``sides`` maps a run's name to its seeds' histories (one history for a
+    single run); several seeds are drawn as a mean with a band. Returns the
+    2 x 2 axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(2, 2, figsize=(12, 8.5), layout="constrained")
+    for row, (key, label) in enumerate((("val_accuracy", "validation accuracy"), ("loss", "training loss (epoch mean)"))):
+        for column, (x, x_label) in enumerate((("epoch", "epoch"), ("iterations", "optimizer steps"))):
+            ax = axes[row][column]
+            for name, histories in sides.items():
+                plot_band(histories, key, x=x, ax=ax, label=name)
+            if x == "epoch":
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel(x_label)
+            ax.set_ylabel(label)
+            ax.set_title(f"{label} against {x_label}")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    if title:
+        axes[0][0].figure.suptitle(title, fontsize=10)
+    return axes

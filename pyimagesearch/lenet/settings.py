@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pyimagesearch.core.cli import UserError, positive_float, positive_int, unit_interval
+from pyimagesearch.core.cli import UserError, learning_rate, positive_float, positive_int, unit_interval
 from pyimagesearch.core.outputs import read_json
 from pyimagesearch.core.pipeline import steps_per_epoch
 from pyimagesearch.lr_policies import CLR_MODES, batch_growth, batch_sizes
@@ -45,8 +45,8 @@ class Option:
 
 
 OPTIONS = {
-    "lr_min": Option(("clr",), None, positive_float, "lower LR of the cycle (default: lr_min of --from-finder)"),
-    "lr_max": Option(("clr",), None, positive_float, "upper LR of the cycle (default: lr_max of --from-finder)"),
+    "lr_min": Option(("clr",), None, learning_rate, "lower LR of the cycle (default: lr_min of --from-finder)"),
+    "lr_max": Option(("clr",), None, learning_rate, "upper LR of the cycle (default: lr_max of --from-finder)"),
     "mode": Option(("clr",), "exp_range", str, "amplitude scaling of the cycle", CLR_MODES),
     # Epochs per half cycle (Smith: 2-10 epochs' worth of iterations); 2.5 makes the default
     # 20 epochs four whole cycles, ending at lr_min, and did best of 2, 2.5, 4, 5 and 10 here.
@@ -54,7 +54,7 @@ OPTIONS = {
     "gamma": Option(("clr",), 0.99994, unit_interval,  # bckenstler's example value
                     "exp_range decay per iteration, in (0, 1]; the amplitude is scaled by gamma**iteration"),
     "batch": Option(("clr", "fixed"), 64, positive_int, "batch size"),
-    "lr": Option(("batch-growth", "fixed"), None, positive_float, "the fixed learning rate (default: lr_max of --from-finder)"),
+    "lr": Option(("batch-growth", "fixed"), None, learning_rate, "the fixed learning rate (default: lr_max of --from-finder)"),
     "batch_start": Option(("batch-growth",), 32, positive_int, "first batch size"),
     "batch_end": Option(("batch-growth",), 4096, positive_int, "last batch size, batch-start x 2**k"),
     "epochs_per_stage": Option(("batch-growth",), 2, positive_int, "epochs at each batch size"),
@@ -240,6 +240,14 @@ def cycle_note(settings: PolicySettings) -> str:
         return ""
     return (f"note: {settings.epochs} epochs are {cycles:.3g} cycles of {2 * settings.step_size:g} epochs, so training "
             "stops mid-cycle above lr_min; Smith stops at the end of a cycle (--epochs a multiple of 2 x --step-size)")
+
+
+def check_step_size(settings: PolicySettings) -> None:
+    """Refuse a clr step size under one iteration: the LR could not follow any cycle."""
+    if settings.policy == "clr" and settings.step_size_iterations < 1:
+        per_epoch = settings.step_size_iterations / settings.step_size
+        raise UserError(f"--step-size {settings.step_size:g} epochs is {settings.step_size_iterations:.3g} iterations, "
+                        f"less than one (an epoch has {per_epoch:g}); pass --step-size {1 / per_epoch:.3g} or more")
 
 
 def clr_step_size_iterations(step_size_epochs: float, num_images: int, batch_size: int,

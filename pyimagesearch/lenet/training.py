@@ -4,6 +4,9 @@ Every policy runs as a list of stages (one batch size each, a few epochs
 each) on one model compiled once, so the epoch count and the optimizer step
 continue across stages. The LR is a schedule or a constant, evaluated inside
 the compiled step, so ``steps_per_execution`` can run many batches per call.
+Each epoch trains on its own pipeline, shuffled by (seed, epoch)
+(``pipeline.make_dataset``), so a run resumed after any epoch sees the batches
+an uninterrupted run sees.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pyimagesearch.lenet.settings import PolicySettings
 
 # Files a training run writes besides config.json; stale ones from an earlier run are removed first.
 RUN_FILES = ("history.csv", "log.txt", "metrics.json", "model.keras", "curves.png", "lr_trace.png",
-             "loss_vs_log2_batch.png")
+             "loss_vs_log2_batch.png", "test_predictions.npz")
 EVAL_BATCH = 1024
 HISTORY_FIELDS = ["epoch", "batch_size", "steps", "iterations", "lr", "loss", "accuracy", "val_loss",
                   "val_accuracy", "time_s"]
@@ -71,7 +74,7 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
           strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None,
-          tensorboard: bool = False) -> dict[str, Any]:
+          resume_epoch: int = 0, tensorboard: bool = False, epoch_data=None) -> dict[str, Any]:
     """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
 
     A fresh LeNet-5 starts from Keras' seeded initialisation, or from
@@ -82,10 +85,13 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     current strategy); stage batch sizes are global batches. ``multiworker``
     trains through ``custom_loop.StrategyLoop`` instead of ``model.fit``,
     which fails under ``MultiWorkerMirroredStrategy``. With a
-    ``checkpoints.RunCheckpoint``, the state is saved after every epoch and a
-    saved state is resumed: training continues after its last epoch.
+    ``checkpoints.RunCheckpoint``, the state is saved after every epoch; with
+    ``resume_epoch`` > 0 training continues from that epoch's checkpoint.
     ``tensorboard`` writes TensorBoard logs into ``folder/tensorboard``
     (``core.tensorboard``), the LR of every optimizer step included.
+    ``epoch_data(epoch)`` gives the ``(x, y)`` arrays (0-based) epoch
+    ``epoch`` trains on (a new resampled draw, for example), shuffled like
+    ``data.x_train``/``data.y_train`` are without it.
 
     Returns ``{"model", "trainer", "history", "train_time_s", "lr_at", "diverged"}``;
     ``trainer`` has ``evaluate`` (the model, or the loop); ``diverged`` is "" or
@@ -103,12 +109,12 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     from pyimagesearch.lenet.model import build_lenet5
 
     strategy = strategy or tf.distribute.get_strategy()
-    state = checkpoint.load() if checkpoint else None
+    state = None
     with strategy.scope():
         optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
-        if state:
+        if checkpoint is not None and resume_epoch:
             # The saved optimizer carries the momentum, the iteration count and the schedule.
-            model = keras.models.load_model(checkpoint.model_path)
+            state, model = checkpoint.restore(keras.models.load_model, resume_epoch)
             optimizer = model.optimizer
         else:
             model = build_lenet5()
@@ -121,7 +127,7 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
     history: list[dict] = list(state["history"]) if state else []
     if state:
         reference = state["reference_loss"]
-        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.folder}")
+        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.path(state['epochs_done'])}")
         write_csv(folder / "history.csv", history, HISTORY_FIELDS)
     else:
         # The untrained model's validation loss is the reference for DivergenceGuard: with
@@ -137,18 +143,21 @@ def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: f
 
     logs = tensorboard_callbacks(folder / LOG_DIR, lr_at) if tensorboard else []
     train_time = sum(row["time_s"] for row in history)
-    for index, stage in enumerate(settings.stages):
+    for stage in settings.stages:
         if stage.end_epoch <= done:
             continue
-        # A new seed per stage, so that stages do not replay the first stage's shuffling order.
-        train_data = make_dataset((data.x_train, data.y_train), stage.batch_size, shuffle=True, seed=seed + index)
         recorder = EpochHistory(folder / "history.csv", HISTORY_FIELDS, log, epoch_line(settings.epochs), rows=history,
                                 lr_at=lambda step: float(lr_at(step)), extra={"batch_size": stage.batch_size},
                                 after_epoch=save_state if checkpoint else None)
         started = time.perf_counter()
         recorder.start()
-        trainer.fit(train_data, validation_data=val_data, initial_epoch=max(stage.first_epoch, done),
-                    epochs=stage.end_epoch, callbacks=[guard, recorder, *logs], verbose=0)
+        for epoch in range(max(stage.first_epoch, done), stage.end_epoch):
+            arrays = epoch_data(epoch) if epoch_data else (data.x_train, data.y_train)
+            train_data = make_dataset(arrays, stage.batch_size, shuffle=True, seed=seed, epoch=epoch)
+            trainer.fit(train_data, validation_data=val_data, initial_epoch=epoch, epochs=epoch + 1,
+                        callbacks=[guard, recorder, *logs], verbose=0)
+            if guard.diverged:
+                break
         train_time += time.perf_counter() - started
         if guard.diverged:
             break
@@ -193,3 +202,45 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
         "val_images": scores["val"]["images"],
         "test_images": scores["test"]["images"],
     }
+
+
+TEST_PREDICTIONS = "test_predictions.npz"
+
+
+def predict_test_set(model, data) -> dict[str, Any]:
+    """The final model's class for every test image: ``{"label", "predicted", "correct"}`` arrays, in test-set order.
+
+    ``correct`` is what a paired test of two models on the same test images
+    (``stats.mcnemar_exact``) needs; its mean is the test accuracy.
+    """
+    import numpy as np
+
+    predicted = [np.argmax(np.asarray(model(data.x_test[i:i + EVAL_BATCH], training=False)), axis=-1)
+                 for i in range(0, len(data.x_test), EVAL_BATCH)]
+    predicted = np.concatenate(predicted).astype(np.int8) if predicted else np.zeros(0, np.int8)
+    labels = np.asarray(data.y_test).astype(np.int8)
+    return {"label": labels, "predicted": predicted, "correct": predicted == labels}
+
+
+def write_test_predictions(folder: Path, predictions: dict[str, Any]) -> Path:
+    """Save ``predict_test_set``'s arrays as ``test_predictions.npz`` in ``folder`` (atomically)."""
+    import io
+
+    import numpy as np
+
+    from pyimagesearch.core.outputs import write_bytes
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **predictions)
+    return write_bytes(Path(folder) / TEST_PREDICTIONS, buffer.getvalue())
+
+
+def read_test_correct(folder: Path):
+    """The per-image correctness saved with a run, or None when the run has no ``test_predictions.npz``."""
+    import numpy as np
+
+    path = Path(folder) / TEST_PREDICTIONS
+    if not path.exists():
+        return None
+    with np.load(path) as saved:
+        return saved["correct"].astype(bool)

@@ -20,7 +20,7 @@ from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.noise import replace_labels
 from pyimagesearch.semisupervised.runs import finish_run, open_store, predict, train_model, with_train
-from pyimagesearch.semisupervised.stats import mcnemar
+from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are passes over the training split at --lr and --batch.
 FULL = {"noise": (0, 10, 25, 50), "epochs": 10}
@@ -80,9 +80,9 @@ def run(args, data, folder: Path, log) -> list[dict]:
         if percent == 0:
             clean_correct, clean = correct, row
         if clean_correct is not None and percent > 0:
-            test = mcnemar(correct, clean_correct)
-            row = {**row, "drop_vs_clean": row["test_accuracy"] - clean["test_accuracy"], "mcnemar_b": test["b"],
-                   "mcnemar_c": test["c"], "mcnemar_p": test["p"]}
+            test = paired_test(correct, clean_correct)
+            row = {**row, "drop_vs_clean": row["test_accuracy"] - clean["test_accuracy"], "mcnemar_b": test.a_right_b_wrong,
+                   "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
         rows.append(row)
         write_outputs(folder, rows)
     summary = ", ".join(f"p = {row['noise_percent']:g}%: {report.percent(row['test_accuracy'])}%" for row in rows)

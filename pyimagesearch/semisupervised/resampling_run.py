@@ -5,15 +5,13 @@ geometric, class 0 the most frequent, ``--imbalance`` between the first and
 the last class). One fresh LeNet-5 per sampling (natural, square root,
 uniform) trains on it; every epoch draws N images anew, N the size of the
 long-tailed set, with class shares proportional to n_c, sqrt(n_c) or 1
-(``resampling.resampled_indices``). Each epoch continues the run from its
-checkpoint (weights and optimizer state, momentum included) with that
-epoch's draw. Test images stay class-balanced, so the overall test accuracy
+(``resampling.resampled_indices``, seeded by (seed, sampling, epoch), so a
+resumed run draws what an uninterrupted one would). Test images stay class-balanced, so the overall test accuracy
 is the mean of the per-class accuracies.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
 from pyimagesearch.semisupervised.runs import finish_run, open_store, train_model, with_train
-from pyimagesearch.semisupervised.stats import mcnemar
+from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are draws of N images (the long-tailed set's size) at --lr and --batch.
 FULL = {"epochs": 15}
@@ -71,15 +69,15 @@ def run(args, data, folder: Path, log) -> list[dict]:
             log(f"{prefix}: kept from an earlier run (test {report.percent(row['test_accuracy'])}%)")
         else:
             log(f"{prefix}: draws per epoch {', '.join(f'{m:,}' for m in draws)}")
-            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log, prefix)
+            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log)
             row = store.put(sampling, row)
         correct = np.load(folder / "runs" / sampling / "test_predictions.npy") == data.y_test
         if sampling == "natural":
             natural_correct, natural = correct, row
         elif natural_correct is not None:
-            test = mcnemar(correct, natural_correct)
-            row = {**row, "gain_vs_natural": row["test_accuracy"] - natural["test_accuracy"], "mcnemar_b": test["b"],
-                   "mcnemar_c": test["c"], "mcnemar_p": test["p"]}
+            test = paired_test(correct, natural_correct)
+            row = {**row, "gain_vs_natural": row["test_accuracy"] - natural["test_accuracy"], "mcnemar_b": test.a_right_b_wrong,
+                   "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
         rows.append(row)
         write_outputs(folder, rows, counts, imbalance)
     log("; ".join(f"{row['label']}: test {report.percent(row['test_accuracy'])}%, tail {report.percent(row['tail_accuracy'])}%"
@@ -87,32 +85,20 @@ def run(args, data, folder: Path, log) -> list[dict]:
     return rows
 
 
-def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log, prefix) -> dict:
+def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log) -> dict:
     """Train one model, drawing a new resampled epoch each epoch; its result row."""
-    checkpoint = RunCheckpoint(run_dir, {**settings, "sampling": sampling})
-    try:
-        state = checkpoint.load()
-    except UserError:  # an unfinished run of other settings: nothing finished depends on it
-        checkpoint.clear()
-        state = None
-    done = len(state["history"]) if state else 0
-    if done:
-        log(f"{prefix}: resuming after epoch {done}")
-
-    def epoch_log(line, echo=None):
-        # Every epoch is a call of lenet.training.train that continues from the checkpoint with a new draw: its
-        # "resuming" line would mislead, and its progress lines count epochs out of that call's epochs.
-        if not line.startswith("resuming after epoch"):
-            log(re.sub(r"^epoch +(\d+)/\d+", lambda m: f"epoch {int(m.group(1)):3d}/{settings['epochs']}", line), echo)
-
+    checkpoint = RunCheckpoint(run_dir, {**settings, "sampling": sampling}, required=("reference_loss",),
+                               restart_flag="--overwrite")
     started = time.perf_counter()
-    # A run killed after its last epoch was saved still loads its model through one (empty) call.
-    for epoch in range(min(done, settings["epochs"] - 1), settings["epochs"]):
+
+    def draw(epoch: int):
         rng = np.random.default_rng([settings["seed"], SAMPLINGS.index(sampling), epoch])
         order = resampled_indices(y_tail, draws, rng)
-        result = train_model(f"{LABELS[sampling]} sampling", with_train(data, x_tail[order], y_tail[order]), run_dir,
-                             epoch_log, lr=settings["lr"], batch=settings["batch"], epochs=epoch + 1,
-                             seed=settings["seed"], checkpoint=checkpoint)
+        return x_tail[order], y_tail[order]
+
+    result = train_model(f"{LABELS[sampling]} sampling", with_train(data, x_tail, y_tail), run_dir, log,
+                         lr=settings["lr"], batch=settings["batch"], epochs=settings["epochs"], seed=settings["seed"],
+                         checkpoint=checkpoint, epoch_data=draw)
     metrics, predictions = finish_run(result, with_train(data, x_tail, y_tail), run_dir, {"sampling": sampling})
     checkpoint.clear()
     per_class = [float(np.mean(predictions[data.y_test == c] == c)) for c in range(data.num_classes)]

@@ -32,10 +32,12 @@ def save_array(path: str | Path, array: np.ndarray) -> Path:
 
 
 def train_model(name: str, data, folder: Path, log, *, lr: float, batch: int, epochs: int, seed: int,
-                initial_weights=None, checkpoint=None) -> dict[str, Any]:
+                initial_weights=None, checkpoint=None, epoch_data=None) -> dict[str, Any]:
     """Train LeNet-5 on ``data.x_train``/``data.y_train`` into ``folder``; a diverging run is a ``UserError``.
 
-    Returns ``lenet.training.train``'s result.
+    With a ``checkpoints.RunCheckpoint`` the run resumes from its newest whole
+    checkpoint; ``epoch_data`` as in ``lenet.training.train``. Returns
+    ``lenet.training.train``'s result.
     """
     from pyimagesearch.core.cli import set_seed
     from pyimagesearch.lenet import training
@@ -43,11 +45,14 @@ def train_model(name: str, data, folder: Path, log, *, lr: float, batch: int, ep
 
     settings = resolve_settings("fixed", {"lr": lr, "epochs": epochs, "batch": batch})
     folder = prepare_dir(folder)
-    if checkpoint is None or checkpoint.load() is None:
+    resume_epoch = checkpoint.find(log) if checkpoint is not None else 0
+    if not resume_epoch:
+        if checkpoint is not None:
+            checkpoint.clear()
         training.remove_stale_results(folder)
         set_seed(seed)
     result = training.train(settings, data, folder, log, momentum=MOMENTUM, seed=seed, initial_weights=initial_weights,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, resume_epoch=resume_epoch, epoch_data=epoch_data)
     if result["diverged"]:
         raise UserError(f"training of {name} diverged ({result['diverged']}); lower --lr (now {lr:g}) and run again")
     return result

@@ -32,7 +32,7 @@ from pyimagesearch.semisupervised.resampling import resampled_indices
 from pyimagesearch.semisupervised.runs import finish_run, open_store, save_array, scores_of, train_model, with_train
 from pyimagesearch.semisupervised.selection import (balanced_quota, labelled_split, per_class_precision,
                                                     select_top_k, selection_summary)
-from pyimagesearch.semisupervised.stats import mcnemar
+from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are passes over each run's training set (pre-training: |U| pairs) at --batch, and at --lr
 # except fine-tuning, at finetune_lr_factor x --lr (a tenth did better than the full LR for K = 1000 and 4000 here).
@@ -207,9 +207,9 @@ def row_of(model: str, metrics: dict) -> dict:
 
 def compare(teacher: dict, teacher_correct: np.ndarray, metrics: dict, correct: np.ndarray) -> dict:
     """The gain over the teacher in test accuracy, with the exact McNemar test on the same test images."""
-    test = mcnemar(correct, teacher_correct)
-    return {"gain_vs_teacher": metrics["test_accuracy"] - teacher["test_accuracy"], "mcnemar_b": test["b"],
-            "mcnemar_c": test["c"], "mcnemar_p": test["p"]}
+    test = paired_test(correct, teacher_correct)
+    return {"gain_vs_teacher": metrics["test_accuracy"] - teacher["test_accuracy"], "mcnemar_b": test.a_right_b_wrong,
+            "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
 
 
 def with_added_precision(students: list[dict]) -> list[dict]:

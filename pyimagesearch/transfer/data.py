@@ -65,7 +65,9 @@ class ImageSet:
     """A classification data set: class names, labels per split and a stream of encoded images.
 
     ``labels[split]`` is an ``int32`` array in the order ``encoded(split)``
-    yields its (bytes, label) pairs; ``origin`` says where the data came from.
+    yields its (bytes, label) pairs; ``origin`` says where the data came from;
+    ``files[split]`` names each image's file, in the same order, when the
+    images come from files.
     """
 
     name: str
@@ -73,6 +75,7 @@ class ImageSet:
     class_names: list[str]
     labels: dict[str, np.ndarray]
     _encoded: Callable[[str], object] = field(repr=False)
+    files: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def num_classes(self) -> int:
@@ -99,10 +102,19 @@ def check_decathlon_name(name: str) -> None:
         )
 
 
-def error_reason(error: Exception) -> str:
-    """``Type: first line of the message`` (at most 160 characters), for one-sentence errors."""
+def error_reason(error: Exception, limit: int = 400) -> str:
+    """``Type: first line of the message``, for one-sentence errors.
+
+    The whole first line is kept (a download error's reason comes last); only
+    one longer than ``limit`` characters is cut, at a space, with " ...".
+    """
     text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0][:160]}" if text else type(error).__name__
+    if not text:
+        return type(error).__name__
+    line = text.splitlines()[0]
+    if len(line) > limit:
+        line = line[:limit].rsplit(" ", 1)[0] + " ..."
+    return f"{type(error).__name__}: {line}"
 
 
 DOWNLOAD_HOST = ("www.robots.ox.ac.uk", 80)
@@ -311,7 +323,42 @@ def load_folder(data_dir, val_dir=None, val_fraction: float = 0.2, seed: int = 4
         class_names,
         {split: np.asarray(labels[split], np.int32) for split in SPLITS},
         encoded,
+        {split: [str(path) for path in files[split]] for split in SPLITS},
     )
+
+
+def undecodable_images(image_set: ImageSet, split: str) -> list[int]:
+    """Positions of the images of ``split`` that cannot be read or decoded as the pipeline decodes them."""
+    import tensorflow as tf
+
+    def decoded(position, element):
+        image = tf.io.decode_image(element[0], channels=3, expand_animations=False)
+        return position, tf.shape(image)[0]
+
+    # Elements whose reading or decoding fails are dropped; the positions missing afterwards are the bad images.
+    good = (image_set.encoded(split).enumerate().map(decoded, num_parallel_calls=tf.data.AUTOTUNE)
+            .ignore_errors().map(lambda position, height: position).batch(4096))
+    kept = np.zeros(image_set.size(split), bool)
+    for positions in good.as_numpy_iterator():
+        kept[positions] = True
+    return [int(i) for i in np.flatnonzero(~kept)]
+
+
+def check_images(image_set: ImageSet) -> None:
+    """Decode every image of both splits before any training; a ``UserError`` names the first bad one.
+
+    The sentence names the first image that cannot be decoded (the first
+    file in name order, or the first position of the training split, then of
+    the validation split) and how many of the images cannot.
+    """
+    bad = [image_set.files[split][i] if image_set.files.get(split) else f"{i} of the {split} split"
+           for split in SPLITS for i in undecodable_images(image_set, split)]
+    if not bad:
+        return
+    first = min(bad) if image_set.files else bad[0]
+    total = sum(image_set.size(split) for split in SPLITS)
+    raise UserError(f"image {first} cannot be decoded, and {len(bad)} of the {total:,} images in all cannot; "
+                    "remove or replace them before training")
 
 
 # --------------------------------------------------------------------------- describing a data set

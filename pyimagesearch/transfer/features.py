@@ -18,9 +18,14 @@ from pyimagesearch.core.pipeline import make_dataset
 from pyimagesearch.transfer.pipeline import make_pipeline
 
 
-def feature_batches(features: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None):
-    """``tf.data`` batches of (features, labels), reshuffled every epoch when ``shuffle_seed`` is given."""
-    return make_dataset((features, labels), batch_size, shuffle=shuffle_seed is not None, seed=shuffle_seed)
+def feature_batches(features: np.ndarray, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None,
+                    epoch: int | None = None):
+    """``tf.data`` batches of (features, labels), shuffled when ``shuffle_seed`` is given.
+
+    With ``epoch``: in that epoch's order (``pipeline.make_dataset``).
+    """
+    return make_dataset((features, labels), batch_size, shuffle=shuffle_seed is not None, seed=shuffle_seed,
+                        epoch=epoch)
 
 
 class FeatureExtractor:
@@ -29,9 +34,10 @@ class FeatureExtractor:
     ``base`` is set by the first feature-extraction run, which builds it, and
     shared by the later ones. Validation images are never augmented, so their
     features are computed once. Training features are computed once when
-    ``augment`` is "none" and anew at every ``training()`` call otherwise (the
-    pipeline draws new crops each time it is iterated). ``seconds`` adds up
-    the time the base spent.
+    ``augment`` is "none"; otherwise ``training(epoch)`` computes them from
+    that epoch's crops, drawn from (seed, epoch) alone, so every run of a
+    sweep sees in its epoch e the crops a run alone sees in its epoch e.
+    ``seconds`` adds up the time the base spent.
     """
 
     def __init__(self, image_set, image_size: int, batch_size: int, augment: str, seed: int, progress: bool = False):
@@ -41,29 +47,29 @@ class FeatureExtractor:
         self.progress = progress
         self.seconds = 0.0
         self._cache: dict[str, np.ndarray] = {}
-        self._pipelines = {
-            "train": make_pipeline(image_set.encoded("train"), image_size, batch_size, augment, seed=seed),
-            "validation": make_pipeline(image_set.encoded("validation"), image_size, batch_size),
-        }
+        self._pipeline = lambda split, epoch=None: make_pipeline(
+            image_set.encoded(split), image_size, batch_size, augment if split == "train" else "none", seed=seed,
+            epoch=epoch)
 
-    def _compute(self, split: str) -> np.ndarray:
+    def _compute(self, split: str, epoch: int | None = None) -> np.ndarray:
         start = time.perf_counter()
-        images = self._pipelines[split].map(lambda x, y: x)
+        images = self._pipeline(split, epoch).map(lambda x, y: x)
         features = np.asarray(self.base.predict(images, verbose=int(self.progress)), dtype=np.float32)
         self.seconds += time.perf_counter() - start
         if len(features) != self.image_set.size(split):
             raise RuntimeError(f"{len(features)} features for {self.image_set.size(split)} {split} images")
         return features
 
-    def _features(self, split: str, reuse: bool) -> tuple[np.ndarray, np.ndarray]:
-        if not reuse:
-            return self._compute(split), self.image_set.labels[split]
+    def _features(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         if split not in self._cache:
             self._cache[split] = self._compute(split)
         return self._cache[split], self.image_set.labels[split]
 
-    def training(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._features("train", reuse=self.cached)
+    def training(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of the training split for ``epoch`` (the same for every epoch without augmentation)."""
+        if self.cached:
+            return self._features("train")
+        return self._compute("train", epoch), self.image_set.labels["train"]
 
     def validation(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._features("validation", reuse=True)
+        return self._features("validation")

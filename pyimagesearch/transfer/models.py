@@ -27,6 +27,7 @@ from pyimagesearch.transfer.settings import MODES, dtype_policy
 
 MOMENTUM = 0.9
 HEAD_NAME = "classifier"
+BASE_NAME = "resnet50"  # the name keras.applications.ResNet50 gives the base
 IMAGENET_NOTOP_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_NOTOP_MD5 = "4d473c1dd8becc155b73f8504c6f6626"
 

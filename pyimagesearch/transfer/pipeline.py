@@ -55,22 +55,31 @@ def _center_crop(image, image_size: int):
 
 
 def make_pipeline(encoded, image_size: int, batch_size: int, augment: str = "none", shuffle: bool = False,
-                  seed: int = 0, size: int | None = None):
+                  seed: int = 0, size: int | None = None, epoch: int | None = None):
     """Batches of (preprocessed float32 images, int32 labels) from (encoded image, label) pairs.
 
     ``augment``: "none" (centre crop), "crop" (random window of the resized
     image) or "crop-flip" (and a random left-right flip). The random numbers are
-    stateless, drawn from ``tf.data.Dataset.random(seed)``: the same on every
-    run, different in every epoch. ``shuffle`` reshuffles every epoch from
-    ``seed`` with a buffer of ``size`` (the whole split) elements.
+    stateless, drawn from ``tf.data.Dataset.random``. ``shuffle`` shuffles with
+    a buffer of ``size`` (the whole split) elements.
+
+    With ``epoch`` the pipeline is that epoch's: its order and its crops and
+    flips are drawn from ``pipeline.epoch_seed(seed, epoch, stream)``, so
+    they depend on (seed, epoch) only, in a run resumed in the middle and in
+    every run of a sweep alike. Without it they are drawn anew from ``seed``
+    at every pass.
     """
     import tensorflow as tf
 
+    from pyimagesearch.core.pipeline import epoch_seed
+
     if augment not in AUGMENTATIONS:
         raise ValueError(f"Argument `augment` must be one of {AUGMENTATIONS}. Received: augment={augment!r}")
+    each_pass = epoch is None
+    shuffle_seed, draw_seed = (seed, seed) if each_pass else (epoch_seed(seed, epoch, 0), epoch_seed(seed, epoch, 1))
     dataset = encoded
     if shuffle:
-        dataset = dataset.shuffle(size or 10_000, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(size or 10_000, seed=shuffle_seed, reshuffle_each_iteration=each_pass)
     if augment == "none":
         dataset = dataset.map(lambda data, label: (_center_crop(_decode_resize(data, image_size), image_size), label),
                               num_parallel_calls=tf.data.AUTOTUNE)
@@ -85,7 +94,7 @@ def make_pipeline(encoded, image_size: int, batch_size: int, augment: str = "non
                 image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([draw, 1]))
             return image, label
 
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        draws = tf.data.Dataset.random(seed=draw_seed, rerandomize_each_iteration=each_pass)
         dataset = tf.data.Dataset.zip((dataset, draws)).map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(batch_size).map(lambda images, labels: (preprocess(images), labels))
     return dataset.prefetch(tf.data.AUTOTUNE)

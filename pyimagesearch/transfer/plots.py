@@ -56,11 +56,12 @@ def plot_samples(images: Sequence[np.ndarray], titles: Sequence[str], axes=None,
     return axes
 
 
-def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None):
+def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None, stopped: str | None = None):
     """Loss, accuracy (training and validation) and the learning rate per epoch.
 
     ``rows`` are history rows (``core.history.read_history``): epoch, lr,
-    loss, accuracy, val_loss, val_accuracy. Returns the three axes.
+    loss, accuracy, val_loss, val_accuracy. ``stopped``: why a diverged run
+    was stopped; a red line on every panel marks its last epoch. Returns the three axes.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -74,6 +75,12 @@ def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None)
     axes[2].set_ylabel("learning rate")
     axes[2].set_title("learning rate")
     axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))
+    if stopped and rows:
+        last = rows[-1]["epoch"]
+        for ax in axes[:3]:
+            ax.axvline(last, color="tab:red", linestyle="--", label=f"diverged: stopped after epoch {last:g}")
+            ax.legend(fontsize=7)
+        axes[0].set_title(f"loss (stopped: {stopped})", fontsize=8)
     if title:
         axes[0].figure.suptitle(title)
     return axes

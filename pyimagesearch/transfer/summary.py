@@ -1,4 +1,10 @@
-"""summary.md of a transfer-learning sweep: every run, the best LR per mode, the winner, the comparison."""
+"""summary.md of a transfer-learning sweep: every run, the best LR per mode, the winner, the comparison.
+
+Only runs that trained to the end are ranked: a diverged run (stopped on a
+NaN/inf or exploding loss) is listed with its reason but is never a mode's
+best, the winner or tied with it. When no run beats chance (1 / classes) by
+more than its standard error, the summary says so before anything else.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,30 @@ from typing import Sequence
 
 from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.outputs import prepare_dir, read_json, write_text
+from pyimagesearch.stats import binomial_standard_error
 from pyimagesearch.transfer.settings import MODE_NAMES, MODES
+
+LEVEL = 0.0005  # accuracies (and spreads) closer than 0.05 points are called equal: they print alike at 0.1%
 
 
 def load_finished_runs(folder: Path) -> list[dict]:
     """metrics.json of every run folder in ``folder``, ordered by mode and LR."""
     runs = [read_json(path, "metrics file") for path in sorted(Path(folder).glob("*/metrics.json"))]
     return sorted(runs, key=lambda m: (m["mode"], m["lr"]))
+
+
+def chance_level(folder: Path) -> float | None:
+    """1 / classes from the sweep's dataset.json, or None without it."""
+    path = Path(folder) / "dataset.json"
+    if not path.exists():
+        return None
+    classes = read_json(path, "data set description").get("num_classes")
+    return 1 / classes if classes else None
+
+
+def ranked(runs: Sequence[dict]) -> list[dict]:
+    """The runs that did not diverge: the only ones a ranking may name."""
+    return [m for m in runs if not m.get("diverged")]
 
 
 def _score(metrics: dict) -> tuple[float, float]:
@@ -24,16 +47,25 @@ def _score(metrics: dict) -> tuple[float, float]:
 
 
 def best_runs(runs: Sequence[dict]) -> dict[str, dict]:
-    """Per mode, the run with the highest final validation accuracy.
+    """Per mode, the run with the highest final validation accuracy among those that did not diverge.
 
     Ties go to the highest best accuracy, then to the first run in ``runs``.
     """
     best = {}
-    for metrics in runs:
+    for metrics in ranked(runs):
         mode = metrics["mode"]
         if mode not in best or _score(metrics) > _score(best[mode]):
             best[mode] = metrics
     return best
+
+
+def beats_chance(metrics: dict, chance: float) -> bool:
+    """Final validation accuracy above chance by more than its standard error, sqrt(p (1 - p) / validation images)."""
+    final = metrics.get("final_val_accuracy")
+    images = metrics.get("val_images")
+    if final is None or not images:
+        return False
+    return final - chance > binomial_standard_error(final, images)
 
 
 def percent(value) -> str:
@@ -44,14 +76,19 @@ def comparison(runs: Sequence[dict]) -> str:
     """A paragraph comparing fine-tuning with feature extraction, computed from the runs' numbers."""
     best = best_runs(runs)
     if set(best) != set(MODES):
+        if not best:
+            return "Every run diverged, so the two modes cannot be compared; lower the learning rates."
         present, missing = next(iter(best)), next(m for m in MODES if m not in best)
+        if any(m["mode"] == missing for m in runs):
+            return (f"Every {MODE_NAMES[missing]} run diverged, so only {MODE_NAMES[present]} has a result; train "
+                    f"{MODE_NAMES[missing]} with lower learning rates to compare the two.")
         return f"Only {MODE_NAMES[present]} runs are finished; train with --mode {missing} as well to compare the two."
     ft, fe = best["finetune"], best["feature"]
-    gap = 100 * (_score(ft)[0] - _score(fe)[0])
-    if abs(gap) < 0.05:
+    gap = _score(ft)[0] - _score(fe)[0]
+    if abs(gap) < LEVEL:
         verdict = "the two end level"
     else:
-        verdict = f"{'fine-tuning' if gap > 0 else 'feature extraction'} is ahead by {abs(gap):.1f} points"
+        verdict = f"{'fine-tuning' if gap > 0 else 'feature extraction'} is ahead by {100 * abs(gap):.1f} points"
     ratio = ft["wall_seconds"] / fe["wall_seconds"] if fe["wall_seconds"] else math.inf
     text = (
         f"Fine-tuning's best run (lr {ft['lr']:g}) ends at {percent(ft['final_val_accuracy'])} validation accuracy and "
@@ -61,29 +98,42 @@ def comparison(runs: Sequence[dict]) -> str:
     )
     spans = {}
     for mode in MODES:
-        finals = [m["final_val_accuracy"] for m in runs if m["mode"] == mode and m.get("final_val_accuracy") is not None]
+        finals = [m["final_val_accuracy"] for m in ranked(runs) if m["mode"] == mode and m.get("final_val_accuracy") is not None]
         if len(finals) >= 2:
             spans[mode] = (min(finals), max(finals), len(finals))
     if len(spans) == 2:
         width = {mode: hi - lo for mode, (lo, hi, _) in spans.items()}
-        sensitive = max(width, key=width.get)
         described = [f"{MODE_NAMES[m]}'s from {percent(lo)} to {percent(hi)} over {n} LRs" for m, (lo, hi, n) in spans.items()]
-        text += (
-            f" Across the learning rates tried, final accuracy ranges {described[0]} and {described[1]}, so "
-            f"{MODE_NAMES[sensitive]} depends more on the learning rate."
-        )
+        if abs(width["finetune"] - width["feature"]) < LEVEL:
+            judgement = ("neither mode's final accuracy changes with the learning rate" if max(width.values()) < LEVEL
+                         else "both depend equally on the learning rate")
+        else:
+            judgement = f"{MODE_NAMES[max(width, key=width.get)]} depends more on the learning rate"
+        text += f" Across the learning rates that did not diverge, final accuracy ranges {described[0]} and {described[1]}, so {judgement}."
     return text
 
 
-def summary_markdown(dataset: str, runs: Sequence[dict]) -> str:
-    """summary.md: every finished run, the best LR per mode, the winner and the comparison."""
+def chance_paragraph(runs: Sequence[dict], chance: float) -> str:
+    """The warning that opens summary.md when no run beats chance, or ""."""
+    if any(beats_chance(m, chance) for m in ranked(runs)):
+        return ""
+    return (f"**No run beats chance.** With {round(1 / chance)} classes chance is {percent(chance)}, and no run that "
+            "finished has a final validation accuracy above it by more than its standard error "
+            "(sqrt(p(1-p)/n) on the validation images), so the ranking below does not separate the learning rates "
+            "or the modes.")
+
+
+def summary_markdown(dataset: str, runs: Sequence[dict], chance: float | None = None) -> str:
+    """summary.md: every run, the best LR per mode, the winner and the comparison; diverged runs listed, not ranked."""
     if not runs:
         raise ValueError("Argument `runs` must hold at least one run.")
-    lines = [
-        f"# Transfer learning on {dataset}",
-        "",
+    lines = [f"# Transfer learning on {dataset}", ""]
+    warning = chance_paragraph(runs, chance) if chance else ""
+    if warning:
+        lines += [warning, ""]
+    lines += [
         "Runs are ranked by final validation accuracy, the accuracy of the model a run ends with; the best "
-        "accuracy picks its epoch on the same validation images, so it is optimistic.",
+        "accuracy picks its epoch on the same validation images, so it is optimistic. Diverged runs are not ranked.",
         "",
         "| mode | lr | best val accuracy (epoch) | final val accuracy | epochs | wall time (s) | note |",
         "|---|---|---|---|---|---|---|",
@@ -101,19 +151,21 @@ def summary_markdown(dataset: str, runs: Sequence[dict]) -> str:
             m = best[mode]
             lines.append(f"- {MODE_NAMES[mode]}: lr {m['lr']:g}, final {percent(m['final_val_accuracy'])}, "
                          f"best {percent(m['best_val_accuracy'])}")
-    winner = max(best.values(), key=_score)
-    tied = [m for m in runs if m is not winner and _score(m) == _score(winner)]
-    tie = " (tied with " + ", ".join(f"{m['mode']} at lr {m['lr']:g}" for m in tied) + ")" if tied else ""
-    lines += [
-        "",
-        f"**Winner: {winner['mode']} at lr {winner['lr']:g}** with {percent(winner['final_val_accuracy'])} final "
-        f"validation accuracy{tie}.",
-        "",
-        "## Fine-tuning or feature extraction",
-        "",
-        comparison(runs),
-        "",
-    ]
+        elif any(m["mode"] == mode for m in runs):
+            lines.append(f"- {MODE_NAMES[mode]}: none, every run diverged")
+    if best:
+        winner = max(best.values(), key=_score)
+        tied = [m for m in ranked(runs) if m is not winner and _score(m) == _score(winner)]
+        tie = " (tied with " + ", ".join(f"{m['mode']} at lr {m['lr']:g}" for m in tied) + ")" if tied else ""
+        lines += ["", f"**Winner: {winner['mode']} at lr {winner['lr']:g}** with {percent(winner['final_val_accuracy'])} "
+                      f"final validation accuracy{tie}."]
+    else:
+        lines += ["", "**No winner: every run diverged.**"]
+    diverged = [m for m in runs if m.get("diverged")]
+    if diverged:
+        lines += ["", "## Diverged runs (not ranked)", ""]
+        lines += [f"- {m['mode']} at lr {m['lr']:g}: stopped in epoch {m['epochs']}, {m['diverged']}" for m in diverged]
+    lines += ["", "## Fine-tuning or feature extraction", "", comparison(runs), ""]
     return "\n".join(lines)
 
 
@@ -122,6 +174,6 @@ def write_summary(folder: Path, dataset: str) -> str:
     runs = load_finished_runs(folder)
     if not runs:
         raise UserError(f"no finished run in {folder}; train first, e.g. python transfer.py --dataset {dataset}")
-    text = summary_markdown(dataset, runs)
+    text = summary_markdown(dataset, runs, chance_level(folder))
     write_text(prepare_dir(folder) / "summary.md", text)
     return text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.outputs import prepare_dir, read_json, write_config
+from pyimagesearch.core.outputs import read_json
 from pyimagesearch.transfer.features import FeatureExtractor
 from pyimagesearch.transfer.models import ModelPool
 from pyimagesearch.transfer.run import train_run
@@ -37,16 +38,18 @@ def finished_run(run_dir: Path, settings: TransferSettings) -> dict | None:
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]], settings: TransferSettings,
           folder: Path,
           say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False, strategy=None, multiworker: bool = False, tensorboard: bool = False) -> list[dict]:
+          progress: bool = False, strategy=None, multiworker: bool = False, worker=None,
+          tensorboard: bool = False) -> list[dict]:
     """Train every (mode, LR) run not yet finished; return the metrics of all of them.
 
     ``lrs`` is one list for every mode, or a list per mode.
 
     Finished runs are checked first (``finished_run``), so a mismatch stops
-    the sweep before any training. Feature-extraction runs share one frozen
-    base and its cached features; the runs of a mode share its models,
-    restored before each (``models.ModelPool``). ``tensorboard``: every run
-    trained also writes TensorBoard logs into its folder.
+    the sweep before any training; an unfinished fine-tuning run resumes
+    from its last checkpoint. Feature-extraction runs share one frozen base
+    (and, without augmentation, its cached features); the runs of a mode
+    share its models, restored before each (``models.ModelPool``).
+    ``tensorboard``: every run trained also writes TensorBoard logs into its folder.
     """
     lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
     runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs_of[mode]]
@@ -58,14 +61,14 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
             say(f"{run_dir.name} finished earlier (final val accuracy {percent(metrics['final_val_accuracy'])}); "
                 "kept, --overwrite runs it again")
             results.append(metrics)
+            shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # left by a run killed as it finished
             continue
-        prepare_dir(run_dir)
-        write_config(run_dir, {**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()})
         if mode == "feature" and extractor is None:
             extractor = FeatureExtractor(image_set, settings.image_size, settings.batch_size, settings.augment,
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
                                  save_weights, progress, strategy=strategy, multiworker=multiworker,
-                                 tensorboard=tensorboard, pool=pool))
+                                 config={**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()},
+                                 worker=worker, overwrite=overwrite, tensorboard=tensorboard, pool=pool))
     return results

@@ -482,3 +482,25 @@ def test_cli_runs_as_a_module_without_tensorflow(tmp_path):
         "error: layer pool3: its output height (25 - 2)/2 + 1 = 12.5 is not a whole number; "
         "change the input size or use 'same' padding.\n"
     )
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--layers", "100000", "--kernel", "3", "--stride", "2"],
+     "--layers 100000 is more than 10,000 convolutions, too many for a layer table; lower --layers"),
+    (["--layers", "3000", "--kernel", "3", "--stride", "2"],
+     "3000 stacked 3x3 convolutions of stride 2 see an input more than 2**53 pixels wide, beyond exact arithmetic; "
+     "lower --layers or --stride"),
+    (["--layers", "53", "--kernel", "3", "--stride", "2"], "53 stacked 3x3 convolutions of stride 2"),
+])
+def test_receptive_field_stacks_that_overflow_are_refused_before_anything_is_written(argv, message, tmp_path, capsys):
+    assert run(main, ["receptive-field", *argv, "--output", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {message}") and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_deepest_exact_strided_stack_is_still_computed(tmp_path):
+    # 1 + 2 * (2**52 - 1) = 2**53 - 1: the widest input below the limit.
+    assert run(main, ["receptive-field", "--layers", "52", "--kernel", "3", "--stride", "2", "--format", "json",
+                      "--output", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "receptive-field.json").read_text())["closed_form"]["size"] == 2**53 - 1

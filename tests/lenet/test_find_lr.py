@@ -10,7 +10,7 @@ import pytest
 
 import find_lr
 from pyimagesearch.core.cli import run
-from pyimagesearch.core.outputs import read_csv
+from pyimagesearch.core.outputs import read_csv, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +76,75 @@ def test_corrupt_data_file_one_sentence_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "train-images-idx3-ubyte is longer than its header says" in result.stderr
+
+
+def test_no_descent_from_the_first_batch_means_no_range_exit_2_and_the_plot(tmp_path, capsys):
+    # From LR 1 the loss jumps in the first batches and settles back near chance: it never falls
+    # below the first batch's loss, whatever the skipped batches did.
+    out = tmp_path / "high"
+    status = run(find_lr.main, ["--start-lr", "1", "--end-lr", "1e3", "--limit", "1000", "--sample-size", "200",
+                                "--output", str(out), "--quiet"])
+    assert status == 2
+    assert "no LR range can be suggested: the loss never fell 5% below its first value" in capsys.readouterr().err
+    assert (out / "lr_finder.png").stat().st_size > 0
+    suggestion = json.loads((out / "suggestion.json").read_text())
+    assert suggestion["lr_min"] is None and suggestion["lr_max"] is None
+    rows = read_csv(out / "lr_finder.csv")
+    assert float(rows[0]["lag_free_loss"]) == float(rows[0]["raw_loss"])  # the curve starts at the first batch
+
+
+def test_grid_without_descent_exits_2_and_keeps_the_plot(tmp_path, capsys):
+    out = tmp_path / "grid"
+    status = run(find_lr.main, ["--grid", "3", "--epochs", "1", "--start-lr", "1e-9", "--end-lr", "1e-8",
+                                "--limit", "600", "--output", str(out), "--quiet"])
+    assert status == 2
+    assert "the loss never fell 5% below its first value" in capsys.readouterr().err
+    assert (out / "lr_grid.png").stat().st_size > 0 and json.loads((out / "suggestion.json").read_text())["lr_max"] is None
+def grid_results(folder):
+    """lr_grid.csv and lr_grid_history.csv without the wall-clock column."""
+    rows = [{k: v for k, v in row.items() if k != "seconds"} for row in read_csv(folder / "lr_grid.csv")]
+    return rows, read_csv(folder / "lr_grid_history.csv")
+
+
+def test_a_grid_started_again_keeps_the_finished_lrs_and_ends_as_an_uninterrupted_one(tmp_path, capsys):
+    out = tmp_path / "grid"
+    argv = ["--grid", "3", "--epochs", "2", "--start-lr", "1e-3", "--end-lr", "1e-1", "--limit", "1200",
+            "--output", str(out)]
+    run(find_lr.main, argv)
+    whole = grid_results(out)
+    # As a kill after the first LR leaves it: the results of that LR only, written whole.
+    first = read_csv(out / "lr_grid.csv")[:1]
+    write_csv(out / "lr_grid.csv", first, list(first[0]))
+    history = [row for row in read_csv(out / "lr_grid_history.csv") if row["lr"] == first[0]["lr"]]
+    write_csv(out / "lr_grid_history.csv", history, list(history[0]))
+    (out / "suggestion.json").unlink()
+    capsys.readouterr()
+    run(find_lr.main, argv)
+    assert "[1/3] lr = 0.001: finished earlier, kept" in capsys.readouterr().out
+    assert grid_results(out) == whole
+    # Other settings: the earlier results are removed before the new config.json is written.
+    run(find_lr.main, [*argv[:3], "1", *argv[4:]])
+    assert [int(row["epochs_run"]) for row in read_csv(out / "lr_grid.csv")] == [1, 1, 1]
+    assert json.loads((out / "config.json").read_text())["epochs"] == 1
+
+
+def test_range_test_removes_the_results_of_an_earlier_run_before_writing_its_config(tmp_path, capsys):
+    out = tmp_path / "find_lr"
+    out.mkdir()
+    for name in ("lr_finder.csv", "suggestion.json", "lr_grid.csv"):
+        (out / name).write_text("stale")
+    assert run(find_lr.main, ["--limit", "100", "--batch", "400", "--output", str(out)]) == 2
+    assert "only 90 training images for a batch of 400" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["lr_finder.csv", "lr_grid.csv", "suggestion.json"]
+    assert run(find_lr.main, ["--limit", "1000", "--batch", "32", "--epochs", "1", "--start-lr", "1e-5",
+                              "--output", str(out), "--quiet"]) in (0, 2)
+    assert "stale" not in (out / "lr_finder.csv").read_text() and not (out / "lr_grid.csv").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--start-lr", "1e-300"), ("--end-lr", "1e39")])
+def test_learning_rates_beyond_float32_are_refused(flag, value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        find_lr.parse_args([flag, value])
+    assert exit_info.value.code == 2
+    assert f"argument {flag}: '{value}' cannot be a learning rate: the optimizer keeps it as a float32, which holds " \
+           "1.18e-38 to 3.4e+38" in capsys.readouterr().err

@@ -6,7 +6,6 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 from pyimagesearch.core.plotting import plot_lr_range  # noqa: E402
 from pyimagesearch.lenet.plots import lr_trace_note, mark_batch_changes, plot_lr_trace  # noqa: E402

@@ -1,14 +1,11 @@
 """train_lenet.py without training: settings, batch-growth stages, finder file, comparison, bad input."""
 
 import json
-import math
 
 import pytest
 
 import train_lenet
 from pyimagesearch.core.cli import UserError, run
-from pyimagesearch.core.outputs import read_json
-from pyimagesearch.lenet.compare import comparison_markdown, generalization_verdict, write_comparison
 from pyimagesearch.lenet.settings import (
     Stage, batch_growth_stages, clr_step_size_iterations, cycle_note, read_finder_suggestion, resolve_settings,
 )
@@ -128,6 +125,7 @@ def run_script(argv, capsys):
         (["--policy", "fixed", "--lr", "0.01", "--mode", "triangular"], "--mode applies only to --policy clr"),
         (["--compare", "no/run/a", "no/run/b"], "metrics file no/run/a/metrics.json does not exist"),
         (["--compare", "a", "b", "--epochs", "3"], "--epochs set training, but --compare only reads finished runs"),
+        (["--compare", "a", "b", "--seeds", "3"], "--seeds set training, but --compare only reads finished runs"),
     ],
 )
 def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, capsys, tmp_path):
@@ -148,6 +146,13 @@ def test_script_user_errors_are_one_sentence_with_exit_status_2(argv, message, c
         (["--policy", "batch-growth", "--lr", "0.1", "--epochs-per-stage", "0"], "--epochs-per-stage: '0' must be > 0"),
         (["--policy", "fixed", "--lr", "0.1", "--momentum", "1"], "--momentum must be in [0, 1)"),
         (["--policy", "fixed", "--compare", "a", "b"], "not allowed with argument"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "0"], "--seeds: '0' must be >= 1 seeds"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "1,x"], "is neither a number of seeds nor"),
+        (["--policy", "fixed", "--lr", "0.1", "--seeds", "4,4"], "repeats a seed"),
+        (["--policy", "clr", "--lr-min", "1e-300", "--lr-max", "1e-299"],
+         "--lr-min: '1e-300' cannot be a learning rate: the optimizer keeps it as a float32, which holds 1.18e-38 to "
+         "3.4e+38"),
+        (["--policy", "fixed", "--lr", "1e39"], "--lr: '1e39' cannot be a learning rate"),
     ],
 )
 def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
@@ -158,48 +163,19 @@ def test_bad_flag_values_exit_2_without_traceback(argv, message, capsys):
     assert message in err and "Traceback" not in err
 
 
-def fake_run(folder, policy, train_accuracy, test_accuracy, steps, seconds):
-    folder.mkdir()
-    metrics = {
-        "final_train_loss": 0.2, "final_train_accuracy": train_accuracy - 0.01, "train_accuracy": train_accuracy,
-        "val_accuracy": test_accuracy + 0.002, "test_accuracy": test_accuracy,
-        "generalization_gap": train_accuracy - test_accuracy, "epochs": 20, "optimizer_steps": steps,
-        "train_time_s": seconds, "train_images": 54_000, "test_images": 10_000,
-    }
-    (folder / "metrics.json").write_text(json.dumps(metrics))
-    (folder / "config.json").write_text(json.dumps({"policy": policy, "description": f"{policy} run"}))
-    return folder
+def test_seed_lists_and_counts():
+    from pyimagesearch.lenet.seeds import resolve_seeds, seeds_argument
+
+    assert seeds_argument("42,1,2") == [42, 1, 2] and seeds_argument("3") == 3 and seeds_argument("7,") == [7]
+    assert resolve_seeds(3, 42) == [42, 1, 2] and resolve_seeds(3, 2) == [2, 1, 3] and resolve_seeds(1, 5) == [5]
+    assert resolve_seeds([5, 6], 42) == [5, 6]
 
 
-def test_comparison_judges_the_gap_against_two_standard_errors(tmp_path):
-    a = fake_run(tmp_path / "a", "clr", 0.95, 0.91, 16_880, 120.0)
-    b = fake_run(tmp_path / "b", "batch-growth", 0.93, 0.90, 4_000, 60.0)
-    verdict = write_comparison(a, b, tmp_path)
-    se = lambda p, n: math.sqrt(p * (1 - p) / n)  # noqa: E731
-    threshold = 2 * math.sqrt(se(0.95, 54_000) ** 2 + se(0.91, 10_000) ** 2 + se(0.93, 54_000) ** 2 + se(0.90, 10_000) ** 2)
-    assert verdict["threshold"] == pytest.approx(threshold, rel=1e-12)
-    assert verdict["gap_difference"] == pytest.approx(0.01, abs=1e-12)
-    assert verdict["similar"] is (0.01 <= threshold)
-    text = (tmp_path / "comparison.md").read_text()
-    assert "| test accuracy | 0.9100 | 0.9000 |" in text
-    assert "| generalization gap (train - test accuracy) | +0.0400 | +0.0300 |" in text
-    assert "| optimizer steps | 16,880 | 4,000 |" in text
-    assert "| wall time of training (s) | 120.0 | 60.0 |" in text
-    assert "differ by 1.00 points" in text and f"({100 * threshold:.2f} points)" in text
-    assert ("generalize similarly" in text) is verdict["similar"]
-    assert "4.22x" in text  # 16,880 / 4,000 optimizer steps
-    saved = read_json(tmp_path / "comparison.json")
-    assert saved["table"]["test accuracy"] == {"A": 0.91, "B": 0.90}
-
-
-def test_comparison_says_different_when_gaps_differ_beyond_the_noise(tmp_path):
-    a = fake_run(tmp_path / "a", "clr", 0.99, 0.90, 1000, 10.0)
-    b = fake_run(tmp_path / "b", "fixed", 0.92, 0.91, 1000, 10.0)
-    runs = [{"folder": str(f), "name": p, "policy": p, "metrics": read_json(f / "metrics.json")} for f, p in ((a, "clr"), (b, "fixed"))]
-    verdict = generalization_verdict(*runs)
-    assert not verdict["similar"]
-    text, _ = comparison_markdown(*runs)
-    assert "generalize differently: fixed has the smaller gap" in text
-    close = fake_run(tmp_path / "c", "fixed", 0.99, 0.899, 1000, 10.0)
-    runs[1]["metrics"] = read_json(close / "metrics.json")
-    assert generalization_verdict(*runs)["similar"]
+def test_a_step_size_under_one_iteration_is_refused(tmp_path, capsys):
+    status = run(train_lenet.main, ["--policy", "clr", "--lr-min", "0.001", "--lr-max", "0.01", "--step-size", "1e-300",
+                                    "--limit", "500", "--output", str(tmp_path)])
+    # 450 training images in batches of 64: 8 iterations per epoch.
+    assert status == 2
+    assert capsys.readouterr().err == ("error: --step-size 1e-300 epochs is 8e-300 iterations, less than one (an epoch "
+                                       "has 8); pass --step-size 0.125 or more\n")
+    assert list(tmp_path.iterdir()) == []

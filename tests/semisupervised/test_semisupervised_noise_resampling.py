@@ -4,12 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
 
 from pyimagesearch.semisupervised.noise import noisy_count, replace_labels
 from pyimagesearch.semisupervised.resampling import (class_draws, class_probabilities, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
-from pyimagesearch.semisupervised.stats import mcnemar
 
 
 @pytest.mark.parametrize("percent, n, count", [(0, 1000, 0), (10, 1000, 100), (25, 54000, 13500), (50, 7, 4),
@@ -100,14 +98,3 @@ def test_resampled_indices_whole_copies_plus_a_sample():
     assert appearances[6] == 3
     natural = resampled_indices(labels, np.array([4, 2, 1]), np.random.default_rng(1))
     assert sorted(natural.tolist()) == list(range(7))  # natural draws are the set itself, shuffled
-
-
-def test_mcnemar_matches_scipy():
-    rng = np.random.default_rng(0)
-    for size in (0, 5, 40, 1000):
-        a, b = rng.random(size) < 0.8, rng.random(size) < 0.7
-        result = mcnemar(a, b)
-        assert result["b"] == int(np.sum(a & ~b)) and result["c"] == int(np.sum(~a & b))
-        expected = 1.0 if result["b"] + result["c"] == 0 else binomtest(result["b"], result["b"] + result["c"], 0.5).pvalue
-        assert result["p"] == pytest.approx(expected, rel=1e-9)
-    assert mcnemar([True] * 3, [True] * 3)["p"] == 1.0

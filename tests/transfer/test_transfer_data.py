@@ -301,9 +301,10 @@ def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
     assert logged == [np.float32(v) for v in (0.3, 0.3, 0.15, 0.15, 0.15, 0.075, 0.0375, 0.0375)]
 
 
-def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0):
+def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0, diverged=None, val_images=1020):
     return {"mode": mode, "lr": lr, "final_val_accuracy": final, "best_val_accuracy": best or final, "best_epoch": 3,
-            "epochs": 4, "wall_seconds": wall, "seconds_per_epoch": per_epoch, "diverged": None}
+            "epochs": 4, "wall_seconds": wall, "seconds_per_epoch": per_epoch, "diverged": diverged,
+            "val_images": val_images}
 
 
 def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
@@ -328,6 +329,68 @@ def test_summary_with_one_mode_and_a_tie():
     assert math.isclose(best_runs(runs)["feature"]["lr"], 0.1)
 
 
+NAN_LOSS = "the loss became nan"
+
+
+def test_diverged_runs_are_never_best_winner_or_tied():
+    # The sweep: three feature runs diverged at chance level, tied with each other.
+    runs = [fake_run("feature", 1.0, 0.0098, diverged=NAN_LOSS), fake_run("feature", 0.1, 0.0098, diverged=NAN_LOSS),
+            fake_run("feature", 0.01, 0.0098, diverged=NAN_LOSS), fake_run("feature", 0.001, 0.0098),
+            fake_run("finetune", 0.1, 0.95, diverged="the loss 40 exceeded 4 x 4.62"), fake_run("finetune", 0.01, 0.60)]
+    text = summary_markdown("vgg-flowers", runs, chance=1 / 102)
+    assert "**Winner: finetune at lr 0.01** with 60.0% final validation accuracy." in text
+    assert "tied" not in text
+    assert "- fine-tuning: lr 0.01, final 60.0%" in text and "- feature extraction: lr 0.001, final 1.0%" in text
+    assert "## Diverged runs (not ranked)" in text
+    assert "- feature at lr 1: stopped in epoch 4, the loss became nan" in text
+    assert "- finetune at lr 0.1: stopped in epoch 4, the loss 40 exceeded 4 x 4.62" in text
+    assert "| finetune | 0.1 | 95.0% (3) | 95.0% | 4 | 10.0 | diverged: the loss 40 exceeded 4 x 4.62 |" in text
+    assert {m: r["lr"] for m, r in best_runs(runs).items()} == {"feature": 0.001, "finetune": 0.01}
+    assert "No run beats chance" not in text  # fine-tuning at 60% does
+
+
+def test_every_run_of_a_mode_or_of_the_sweep_diverged():
+    runs = [fake_run("feature", 1.0, 0.3, diverged=NAN_LOSS), fake_run("finetune", 0.01, 0.6)]
+    text = summary_markdown("x", runs)
+    assert "- feature extraction: none, every run diverged" in text
+    assert "Every feature extraction run diverged, so only fine-tuning has a result" in text
+    text = summary_markdown("x", [fake_run("feature", 1.0, 0.3, diverged=NAN_LOSS)])
+    assert "**No winner: every run diverged.**" in text and "Winner: feature" not in text
+
+
+def test_equal_spreads_are_called_equal():
+    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.5),
+            fake_run("finetune", 0.01, 0.5), fake_run("finetune", 0.001, 0.5)]
+    text = summary_markdown("x", runs)
+    assert "neither mode's final accuracy changes with the learning rate" in text and "depends more" not in text
+    assert "the two end level" in text
+    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.6),
+            fake_run("finetune", 0.01, 0.7), fake_run("finetune", 0.001, 0.8)]
+    assert "both depend equally on the learning rate" in summary_markdown("x", runs)
+
+
+def test_chance_level_sweep_says_so_first():
+    # 102 classes, 1,020 validation images: chance 0.98%, a run at 2.0% is 1.0 point above it with a standard
+    # error of sqrt(0.02 * 0.98 / 1020) = 0.44 points: it beats chance; one at 1.2% (se 0.34) does not.
+    at_chance = [fake_run("feature", 0.1, 0.012), fake_run("finetune", 0.01, 0.0098), fake_run("finetune", 0.1, 0.5, diverged=NAN_LOSS)]
+    text = summary_markdown("vgg-flowers", at_chance, chance=1 / 102)
+    first = text.split("\n")[2]
+    assert first.startswith("**No run beats chance.** With 102 classes chance is 1.0%")
+    assert "No run beats chance" not in summary_markdown("vgg-flowers", at_chance + [fake_run("feature", 1.0, 0.02)], 1 / 102)
+
+
+def test_curves_of_a_diverged_run_mark_where_it_stopped():
+    from pyimagesearch.transfer.plots import plot_curves
+
+    rows = [{"epoch": e, "lr": 0.1, "loss": 1.0 * e, "accuracy": 0.1, "val_loss": 2.0, "val_accuracy": 0.1} for e in (1, 2, 3)]
+    axes = plot_curves(rows, stopped=NAN_LOSS)
+    for ax in axes:
+        marks = [line for line in ax.get_lines() if line.get_label() == "diverged: stopped after epoch 3"]
+        assert len(marks) == 1 and list(marks[0].get_xdata()) == [3, 3]
+    assert NAN_LOSS in axes[0].get_title()
+    assert not any("diverged" in line.get_label() for line in plot_curves(rows)[0].get_lines())
+
+
 
 def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
     import transfer
@@ -338,7 +401,6 @@ def test_default_dataset_and_the_task_learning_rates(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(transfer_sweep, "FeatureExtractor", lambda *a, **k: "extractor")
     monkeypatch.setattr(transfer_sweep, "train_run", lambda image_set, mode, lr, *a, **k: calls.append((mode, lr)) or {})
-    monkeypatch.setattr(transfer_sweep, "write_config", lambda *a, **k: None)
     image_set = type("ImageSet", (), {"size": lambda self, split: 10})()
     settings = TransferSettings(data="d", epochs=1, milestones=(), gamma=0.1, batch_size=8, image_size=32, augment="none",
                            weights="none", dtype_policy="float32", seed=0)

@@ -1,0 +1,181 @@
+"""Which lr_max rule makes the best cyclical run? The LR range test once per seed, then CLR for each rule.
+
+For each seed S: ``find_lr.py --batch 64 --seed S`` once (into <output>/finder-seed-S/),
+each rule of ``lr_range.LR_MAX_RULES`` applied to that run's lag-free curve
+(<output>/finder-seed-S/suggestion-<rule>.json), and for each rule
+``train_lenet.py --policy clr --mode exp_range --from-finder <that file> --seed S``
+with train_lenet.py's defaults otherwise (20 epochs, step size 2.5 epochs), into
+<output>/<rule>/seed-S/. Rules run one after the other, each over every seed, so a
+study cut short has whole rules. Finished finder runs and training runs are
+kept: started again, the study resumes. After every run it rewrites
+study.csv (one row per rule and seed) and study.md (per rule: the range per seed,
+test accuracy per seed, their mean and standard deviation).
+
+usage: python benchmarks/lr_rule_study.py [--seeds 42,1,2] [--rules minimum,drop90] [--limit N] [--epochs E]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int, run  # noqa: E402
+from pyimagesearch.core.outputs import prepare_dir, read_csv, read_json, write_csv, write_json, write_text  # noqa: E402
+from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES, lag_free_losses, suggest_lr_range  # noqa: E402
+from pyimagesearch.stats import t_interval  # noqa: E402
+
+COLUMNS = ["rule", "seed", "lr_min", "lr_max", "lr_at_minimum", "test_accuracy", "val_accuracy", "train_accuracy",
+           "final_train_loss", "train_time_s"]
+
+
+def folder_name(rule: str) -> str:
+    """A rule's folder: ``steepest*10`` -> ``steepest-x10``, ``minimum/3`` -> ``minimum-div3``."""
+    return rule.replace("*", "-x").replace("/", "-div")
+
+
+def int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+
+
+def rule_list(text: str) -> list[str]:
+    rules = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [rule for rule in rules if rule not in LR_MAX_RULES]
+    if unknown or not rules:
+        raise argparse.ArgumentTypeError(f"{text!r}: rules are {', '.join(LR_MAX_RULES)}")
+    return rules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser.add_argument("--seeds", type=int_list, default=[42, 1, 2], help="seeds of the finder and training runs")
+    parser.add_argument("--rules", type=rule_list, default=list(LR_MAX_RULES), help="lr_max rules to compare, in order")
+    parser.add_argument("--epochs", type=positive_int, default=None, help="epochs per CLR run (default: train_lenet.py's)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="only the first N images (quick check)")
+    parser.add_argument("--output", type=Path, default=Path("output/lr_rule_study"), help="output folder")
+    return parser
+
+
+def call(script: str, argv: list[str], log) -> int:
+    command = [sys.executable, str(ROOT / script), *argv]
+    log(" ".join(["python", script, *argv]))
+    return subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
+
+
+def finder_curve(folder: Path):
+    """(lrs, lag-free losses, skip_begin, skip_end) of a finished range test."""
+    config = read_json(folder / "config.json", "finder config")
+    rows = read_csv(folder / "lr_finder.csv")
+    lrs = [float(row["lr"]) for row in rows]
+    return lrs, lag_free_losses([float(row["raw_loss"]) for row in rows], config["beta"]), config["skip_begin"], config["skip_end"]
+
+
+def study_rows(output: Path, rules, seeds) -> list[dict]:
+    rows = []
+    for rule in rules:
+        for seed in seeds:
+            suggestion_file = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
+            metrics_file = output / folder_name(rule) / f"seed-{seed}" / "metrics.json"
+            if not suggestion_file.exists():
+                continue
+            suggestion = read_json(suggestion_file)
+            row = {"rule": rule, "seed": seed, **{key: suggestion.get(key) for key in ("lr_min", "lr_max", "lr_at_minimum")}}
+            if metrics_file.exists():
+                metrics = read_json(metrics_file)
+                row.update({key: metrics[key] for key in COLUMNS[5:]})
+            rows.append(row)
+    return rows
+
+
+def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
+    accuracy = {(row["rule"], row["seed"]): row.get("test_accuracy") for row in rows}
+    means = {rule: statistics.mean(done) for rule in rules
+             if (done := [accuracy[(rule, s)] for s in seeds if accuracy.get((rule, s)) is not None])}
+    best = max(means, key=means.get) if means else None
+    lines = [
+        "# lr_max rules: CLR exp_range from the finder's suggestion, used as is",
+        "",
+        f"`{command}`",
+        "",
+        "| lr_max rule | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " | "
+        + " | ".join(f"seed {s} test acc" for s in seeds) + f" | mean | sd | minus {best}, paired by seed (95% t interval) |",
+        "|---|" + "---|" * len(seeds) + "---:|" * (len(seeds) + 3),
+    ]
+    for rule in rules:
+        by_seed = {row["seed"]: row for row in rows if row["rule"] == rule}
+        ranges = [f"{by_seed[s]['lr_min']:.2g} - {by_seed[s]['lr_max']:.2g}" if s in by_seed and by_seed[s]["lr_max"]
+                  else "none" if s in by_seed else "" for s in seeds]
+        scores = [by_seed[s].get("test_accuracy") if s in by_seed else None for s in seeds]
+        done = [score for score in scores if score is not None]
+        mean = f"{statistics.mean(done):.4f}" if done else ""
+        sd = f"{statistics.stdev(done):.4f}" if len(done) > 1 else ""
+        shown = [f"{score:.4f}" if score is not None else "" for score in scores]
+        default = " (default)" if rule == DEFAULT_LR_MAX_RULE else ""
+        paired = [accuracy[(rule, s)] - accuracy[(best, s)] for s in seeds
+                  if accuracy.get((rule, s)) is not None and accuracy.get((best, s)) is not None]
+        versus = ""
+        if rule != best and len(paired) > 1:
+            interval = t_interval(paired)
+            versus = f"{interval.mean:+.4f} ({interval.low:+.4f} to {interval.high:+.4f})"
+        lines.append(f"| {rule}{default} | " + " | ".join(ranges) + " | " + " | ".join(shown) + f" | {mean} | {sd} | {versus} |")
+    lines += ["", "lr_min is the first LR where the lag-free loss has fallen by 10% of its drop, for every rule.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    output = prepare_dir(args.output)
+    log_path = output / "log.txt"
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+        with open(log_path, "a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+
+    common = (["--limit", str(args.limit)] if args.limit else [])
+    command = "python benchmarks/lr_rule_study.py " + " ".join(
+        ["--seeds", ",".join(map(str, args.seeds)), "--rules", ",".join(args.rules)]
+        + (["--epochs", str(args.epochs)] if args.epochs else []) + common)
+    write_json(output / "config.json", {**vars(args), "command": command})
+    for seed in args.seeds:
+        finder = output / f"finder-seed-{seed}"
+        if not (finder / "lr_finder.csv").exists():
+            call("find_lr.py", ["--batch", "64", "--seed", str(seed), "--output", str(finder), "--quiet", *common], log)
+        if not (finder / "lr_finder.csv").exists():
+            raise UserError(f"the range test of seed {seed} wrote no lr_finder.csv; see {finder}")
+        lrs, curve, skip_begin, skip_end = finder_curve(finder)
+        for rule in args.rules:
+            suggestion = suggest_lr_range(lrs, curve, skip_begin, skip_end, rule)
+            write_json(finder / f"suggestion-{folder_name(rule)}.json", suggestion.to_dict())
+    for rule in args.rules:
+        for seed in args.seeds:
+            folder = output / folder_name(rule) / f"seed-{seed}"
+            suggestion = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
+            if (folder / "metrics.json").exists() or not read_json(suggestion).get("lr_max"):
+                continue
+            status = call("train_lenet.py", ["--policy", "clr", "--mode", "exp_range", "--from-finder", str(suggestion),
+                                             "--seed", str(seed), "--output", str(folder), "--quiet", *common,
+                                             *(["--epochs", str(args.epochs)] if args.epochs else [])], log)
+            if status:
+                log(f"{rule}, seed {seed}: train_lenet.py ended with status {status} (see {folder / 'log.txt'})")
+            rows = study_rows(output, args.rules, args.seeds)
+            write_csv(output / "study.csv", rows, COLUMNS)
+            write_text(output / "study.md", summary_markdown(rows, args.rules, args.seeds, command))
+    rows = study_rows(output, args.rules, args.seeds)
+    write_csv(output / "study.csv", rows, COLUMNS)
+    text = summary_markdown(rows, args.rules, args.seeds, command)
+    write_text(output / "study.md", text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

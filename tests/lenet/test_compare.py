@@ -1,0 +1,174 @@
+"""--compare on synthetic run folders: paired McNemar, intervals over seeds, confounded budgets, Smith's measure."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest, t
+
+import train_lenet
+from pyimagesearch.core.cli import UserError, run
+from pyimagesearch.core.outputs import read_json, write_csv
+from pyimagesearch.lenet.compare import comparison_markdown, read_side, write_comparison
+from pyimagesearch.lenet.seeds import aggregate_metrics
+from pyimagesearch.lenet.training import HISTORY_FIELDS, write_test_predictions
+
+TEST_IMAGES = 10_000
+
+
+def correctness(right_both, only_a, only_b, wrong_both):
+    """Per-image correctness of two models with the given contingency table (images in a fixed order)."""
+    a = np.array([True] * right_both + [True] * only_a + [False] * only_b + [False] * wrong_both)
+    b = np.array([True] * right_both + [False] * only_a + [True] * only_b + [False] * wrong_both)
+    return a, b
+
+
+def history(epochs, steps_per_epoch, val_accuracies):
+    return [{"epoch": e + 1, "batch_size": 64, "steps": steps_per_epoch, "iterations": (e + 1) * steps_per_epoch,
+             "lr": 0.01, "loss": 1.0 / (e + 1), "accuracy": 0.9, "val_loss": 0.3, "val_accuracy": v, "time_s": 5.0}
+            for e, v in zip(range(epochs), val_accuracies)]
+
+
+def fake_run(folder, policy, seed, test_accuracy, gap, epochs=20, steps=16_880, correct=None, val=None):
+    folder.mkdir(parents=True)
+    metrics = {
+        "policy": policy, "final_train_loss": 0.2, "final_train_accuracy": 0.95, "train_accuracy": test_accuracy + gap,
+        "val_accuracy": test_accuracy, "test_accuracy": test_accuracy, "generalization_gap": gap, "epochs": epochs,
+        "optimizer_steps": steps, "train_time_s": 100.0, "train_images": 54_000, "test_images": TEST_IMAGES,
+    }
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    (folder / "config.json").write_text(json.dumps({"policy": policy, "seed": seed, "description": f"{policy} run"}))
+    write_csv(folder / "history.csv", history(epochs, steps // epochs, val or [test_accuracy] * epochs), HISTORY_FIELDS)
+    if correct is not None:
+        write_test_predictions(folder, {"label": np.zeros(len(correct), np.int8),
+                                        "predicted": np.where(correct, 0, 1).astype(np.int8), "correct": correct})
+    return folder
+
+
+def fake_seeds(folder, policy, tests, gaps, **kwargs):
+    """A --seeds folder: seed runs 42, 1, 2 and the aggregate metrics.json."""
+    per_seed = {}
+    for seed, test_accuracy, gap in zip((42, 1, 2), tests, gaps):
+        run = fake_run(folder / f"seed-{seed}", policy, seed, test_accuracy, gap, **kwargs)
+        per_seed[seed] = read_json(run / "metrics.json")
+    (folder / "metrics.json").write_text(json.dumps(aggregate_metrics(per_seed)))
+    return folder
+
+
+def interval_text(differences):
+    d = np.asarray(differences)
+    half = t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return f"{100 * d.mean():+.2f} points, 95% t interval {100 * (d.mean() - half):+.2f} to {100 * (d.mean() + half):+.2f}"
+
+
+def test_similar_runs_over_three_seeds_claim_no_difference(tmp_path):
+    tests_a, tests_b = [0.905, 0.902, 0.908], [0.904, 0.906, 0.903]
+    gaps_a, gaps_b = [0.050, 0.055, 0.052], [0.052, 0.051, 0.056]
+    a = fake_seeds(tmp_path / "a", "clr", tests_a, gaps_a)
+    b = fake_seeds(tmp_path / "b", "batch-growth", tests_b, gaps_b)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert "Both ran 20 epochs, 16,880 optimizer steps and 1,080,000 training images." in text
+    assert f"clr minus batch-growth is {interval_text(np.subtract(tests_a, tests_b))}: no difference in test accuracy " \
+           "detected with 3 seeds." in text
+    assert f"the difference is {interval_text(np.subtract(gaps_a, gaps_b))}: no difference in generalization detected " \
+           "with 3 seeds." in text
+    assert "confounded" not in text and "more accurate" not in text and "smaller gap" not in text
+    assert "| test accuracy | 0.9050 +- 0.0030 | 0.9043 +- 0.0015 |" in text
+    assert "needs each run's test_predictions.npz" in text  # these runs saved none
+    assert verdict["seeds"] == [42, 1, 2] and verdict["test_difference"]["n"] == 3
+
+
+def test_different_runs_over_three_seeds_name_the_better_one(tmp_path):
+    a = fake_seeds(tmp_path / "a", "clr", [0.910, 0.912, 0.911], [0.040, 0.041, 0.042])
+    b = fake_seeds(tmp_path / "b", "batch-growth", [0.900, 0.901, 0.899], [0.050, 0.052, 0.051])
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert "clr is more accurate over these 3 seeds." in text
+    assert "clr has the smaller gap over these 3 seeds." in text
+    assert verdict["test_difference"]["low"] > 0
+
+
+def test_single_runs_of_different_budgets_are_confounded_and_tested_image_by_image(tmp_path):
+    only_a, only_b = 330, 310  # the README's 0.9025 against 0.9010 on 10,000 images differ like this
+    right_a, right_b = correctness(8_695, only_a, only_b, TEST_IMAGES - 8_695 - only_a - only_b)
+    a = fake_run(tmp_path / "clr", "clr", 42, right_a.mean(), 0.048, correct=right_a)
+    b = fake_run(tmp_path / "bg", "batch-growth", 42, right_b.mean(), 0.039, epochs=16, steps=6_730, correct=right_b)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert ("The runs differ in epochs and optimizer steps and images seen (clr: 20 epochs, 16,880 optimizer steps and "
+            "1,080,000 training images; batch-growth: 16 epochs, 6,730 optimizer steps and 864,000 training images), so "
+            "the comparison is confounded") in text
+    assert "from one run each: the spread between seeds" in text
+    p = binomtest(only_a, only_a + only_b, 0.5).pvalue
+    assert (f"exact McNemar test gives p = {p:.2g} ({only_a} images right only with clr, {only_b} only with "
+            "batch-growth): the test set does not detect a difference.") in text
+    assert "no claim about generalization is made" in text and "generalize differently" not in text
+    assert verdict["per_seed"][0]["mcnemar"]["p_value"] == pytest.approx(p, rel=1e-9)
+
+
+def test_one_sided_disagreement_is_detected_for_that_seed_only(tmp_path):
+    right_a, right_b = correctness(9_000, 60, 0, 940)
+    a = fake_run(tmp_path / "a", "clr", 42, right_a.mean(), 0.05, correct=right_a)
+    b = fake_run(tmp_path / "b", "clr", 42, right_b.mean(), 0.05, correct=right_b)
+    text, _ = comparison_markdown(read_side(a), read_side(b))
+    assert f"p = {2 * 0.5 ** 60:.2g} (60 images right only with A (clr), 0 only with B (clr))" in text
+    assert "detects a difference for this seed, which does not say it holds for other seeds" in text
+    all_agree = fake_run(tmp_path / "c", "clr", 42, right_a.mean(), 0.05, correct=right_a)
+    text, _ = comparison_markdown(read_side(a), read_side(all_agree))
+    assert "p = 1 (0 images right only with A (clr), 0 only with B (clr))" in text
+
+
+def test_equal_epochs_but_fewer_steps_is_still_confounded(tmp_path):
+    a = fake_run(tmp_path / "a", "clr", 42, 0.905, 0.05)
+    b = fake_run(tmp_path / "b", "batch-growth", 42, 0.903, 0.04, steps=9_000)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert verdict["budget_differs"] == ["optimizer steps"]
+    assert "The runs differ in optimizer steps (" in text and "confounded" in text
+
+
+def test_iterations_to_reach_the_fixed_baseline(tmp_path):
+    clr_val = [0.80, 0.84, 0.86, 0.87, 0.88, 0.893, 0.89] + [0.90] * 13
+    fixed_val = [0.80 + 0.0045 * e for e in range(20)]  # ends at 0.8855
+    a = fake_run(tmp_path / "clr", "clr", 42, 0.905, 0.05, val=clr_val)
+    b = fake_run(tmp_path / "fixed", "fixed", 42, 0.89, 0.03, val=fixed_val)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    run = verdict["smith"]["runs"][0]
+    # 0.8855 is first reached at the end of epoch 6: 6 x 844 = 5,064 of 16,880 iterations, 3.33x fewer.
+    assert (run["iterations"], run["epoch"], run["baseline_iterations"]) == (5_064, 6, 16_880)
+    assert run["ratio"] == pytest.approx(16_880 / 5_064)
+    assert ("Against the fixed-LR baseline (fixed), clr first reaches the baseline's final validation accuracy after "
+            "5,064 iterations (epoch 6) against the baseline's 16,880 and final 0.8855, 3.33x fewer") in text
+    assert "25,000 against 70,000" in text
+
+
+def test_write_comparison_draws_both_runs_and_refuses_runs_without_a_common_seed(tmp_path):
+    a = fake_seeds(tmp_path / "a", "clr", [0.905, 0.902, 0.908], [0.05, 0.05, 0.05])
+    b = fake_run(tmp_path / "b", "fixed", 42, 0.89, 0.03)
+    out = tmp_path / "out"
+    out.mkdir()
+    verdict = write_comparison(a, b, out)  # seeds 42, 1, 2 against one run of seed 42: the seed-42 pair
+    assert verdict["seeds"] == [42] and (out / "comparison.png").stat().st_size > 0
+    saved = read_json(out / "comparison.json")
+    assert saved["table"]["test accuracy"] == {"A": [0.905], "B": [0.89]}
+    lone = fake_seeds(tmp_path / "c", "fixed", [0.9, 0.9, 0.9], [0.0, 0.0, 0.0])
+    (lone / "metrics.json").write_text(json.dumps({**read_json(lone / "metrics.json"), "seeds": [1, 2]}))
+    with pytest.raises(UserError, match="share no seed"):
+        write_comparison(fake_run(tmp_path / "d", "clr", 7, 0.9, 0.0), lone, out)
+
+
+def test_compare_with_a_missing_run_writes_nothing(tmp_path, capsys):
+    a = fake_run(tmp_path / "a", "clr", 42, 0.91, 0.04)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "comparison.md").write_text("an earlier comparison")
+    status = run(train_lenet.main, ["--compare", str(a), str(tmp_path / "missing"), "--output", str(out)])
+    assert status == 2
+    assert f"metrics file {tmp_path / 'missing' / 'metrics.json'} does not exist" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["comparison.md"]  # no config.json for a comparison never made
+
+
+def test_compare_command_reads_seed_folders(tmp_path, capsys):
+    a = fake_seeds(tmp_path / "a", "clr", [0.910, 0.912, 0.911], [0.040, 0.041, 0.042])
+    b = fake_seeds(tmp_path / "b", "batch-growth", [0.900, 0.901, 0.899], [0.050, 0.052, 0.051])
+    out = tmp_path / "out"
+    assert run(train_lenet.main, ["--compare", str(a), str(b), "--output", str(out)]) == 0
+    assert "3 seeds" in capsys.readouterr().out
+    assert read_json(out / "comparison.json")["table"]["test accuracy"]["A"] == [0.910, 0.912, 0.911]

@@ -1,0 +1,122 @@
+"""--run quick|full: which experiments run, their subprocesses, runs.json, and what the report then shows."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from pyimagesearch.report import runner
+from pyimagesearch.report.collect import collect
+from pyimagesearch.report.files import load_dict
+from pyimagesearch.report.questions import EXPERIMENTS, Experiment
+from pyimagesearch.report.readers.common import Context, new_source
+from tests.report.tree import write_json, write_text
+
+
+def state(root: Path, key: str) -> str:
+    return runner.state(EXPERIMENTS[key], root)
+
+
+def test_states_of_the_training_folders(tmp_path):
+    assert state(tmp_path, "find_lr") == "missing"
+    write_json(tmp_path / "find_lr" / "config.json", {"limit": None})
+    assert state(tmp_path, "find_lr") == "unfinished-full"
+    write_json(tmp_path / "find_lr" / "config.json", {"limit": 10000})
+    write_json(tmp_path / "find_lr" / "suggestion.json", {"lr_min": 1e-3})
+    assert state(tmp_path, "find_lr") == "quick"
+
+    write_json(tmp_path / "clr" / "seed-1" / "config.json", {"limit": None})
+    write_json(tmp_path / "clr" / "seed-1" / "metrics.json", {})
+    write_json(tmp_path / "clr" / "seed-2" / "config.json", {"limit": None})
+    assert state(tmp_path, "clr") == "unfinished-full"
+    write_json(tmp_path / "clr" / "seed-2" / "metrics.json", {})
+    assert state(tmp_path, "clr") == "full"
+    write_json(tmp_path / "batch_growth" / "config.json", {"limit": 10000})
+    write_json(tmp_path / "batch_growth" / "metrics.json", {})
+    assert state(tmp_path, "batch_growth") == "quick"
+
+    write_text(tmp_path / "comparison" / "comparison.md", "# clr vs batch-growth\n")
+    os.utime(tmp_path / "comparison" / "comparison.md", (1_000_000, 1_000_000))
+    assert state(tmp_path, "comparison") == "stale"  # its runs finished after it was written
+    os.utime(tmp_path / "comparison" / "comparison.md")
+    assert state(tmp_path, "comparison") == "quick"  # batch_growth is a quick run
+
+
+def test_states_of_transfer_semisupervised_and_calculators(tmp_path):
+    target = tmp_path / "transfer" / "vgg-flowers"
+    assert state(tmp_path, "transfer") == "missing"
+    target.mkdir(parents=True)  # transfer.py makes the folder before it finds out it is offline
+    assert state(tmp_path, "transfer") == "missing"
+    write_json(target / "dataset.json", {})
+    assert state(tmp_path, "transfer") == "quick"
+    for index in range(7):
+        write_json(target / f"run{index}" / "metrics.json", {})
+    write_text(target / "summary.md", "# Transfer\n")
+    assert state(tmp_path, "transfer") == "full"
+
+    folder = tmp_path / "semisupervised" / "label-noise"
+    write_text(folder / "quick" / "results.md", "# Label noise\n")
+    write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\n")
+    assert state(tmp_path, "label_noise") == "unfinished-quick"
+    write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\ntest accuracy: ...; results in x\n")
+    assert state(tmp_path, "label_noise") == "quick"
+    write_json(folder / "config.json", {"quick": False})
+    assert state(tmp_path, "label_noise") == "unfinished-full"
+
+    assert state(tmp_path, "vgg19") == "missing"
+    write_text(tmp_path / "architectures" / "vgg19.md", "# VGG19\n")
+    assert state(tmp_path, "vgg19") == "full" and state(tmp_path, "alexnet") == "missing"
+
+
+@pytest.mark.parametrize("current, quick, full", [
+    ("missing", True, True), ("unfinished-quick", True, True), ("stale", True, True),
+    ("quick", False, True), ("unfinished-full", False, True), ("full", False, False)])
+def test_which_states_each_mode_runs(current, quick, full):
+    assert runner.wanted("quick", current) is quick and runner.wanted("full", current) is full
+
+
+def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
+    bad = Experiment("bad", "A refused flag", "architectures",
+                     ("-m", "pyimagesearch.architectures", "receptive-field", "--layers", "0", "--output", "{root}/architectures"),
+                     ("-m", "pyimagesearch.architectures", "receptive-field", "--layers", "0", "--output", "{root}/architectures"),
+                     "1 s", "1 s")
+    experiments = {"inception": EXPERIMENTS["inception"], "bad": bad, "clr": EXPERIMENTS["clr"]}
+    monkeypatch.setattr(runner, "EXPERIMENTS", experiments)
+    monkeypatch.setattr(runner, "state", lambda e, root: "full" if e.key == "inception" and (
+        root / "architectures" / "inception.md").is_file() else "missing")
+    root, folder, lines = tmp_path / "output", tmp_path / "output" / "report", []
+    records = runner.run_missing("quick", root, folder, "runs.json", lines.append)
+
+    assert records == load_dict(folder / "runs.json")
+    assert records["inception"]["status"] == "ok" and records["inception"]["exit_status"] == 0
+    assert records["inception"]["command"] == f"python -m pyimagesearch.architectures inception --output {root}/architectures"
+    assert (root / "architectures" / "inception.md").is_file()
+    assert "Output after filter concatenation" in (folder / "logs" / "inception.log").read_text()
+    assert records["bad"]["status"] == "failed" and records["bad"]["exit_status"] == 2
+    assert records["bad"]["reason"] == "argument --layers: '0' must be > 0"
+    assert records["clr"] == {**records["clr"], "status": "skipped",
+                              "reason": f"it needs {root}/find_lr/suggestion.json, which an earlier step did not write"}
+    assert lines[0] == "--run quick: 3 experiment(s) to run, 0 with results kept"
+    assert lines[1].startswith("[1/3] 2.4 (b-d): Inception modules at 32x32x256 (missing), quick settings")
+    assert any(line.startswith("[2/3] failed in ") and line.endswith("argument --layers: '0' must be > 0") for line in lines)
+
+    lines.clear()
+    runner.run_missing("quick", root, folder, "runs.json", lines.append)
+    assert lines[0] == "--run quick: 2 experiment(s) to run, 1 with results kept"
+
+    context = Context(root, load_dict(folder / "runs.json"))
+    made = collect(root, folder).questions[6].sources[0]
+    assert made.title == "Inception modules at 32x32x256" and made.command == records["inception"]["command"]
+    assert "".join(span.text for span in new_source(context, "clr").attempt) == (
+        f"The report's runner skipped it: it needs {root}/find_lr/suggestion.json, which an earlier step did not write")
+
+
+def test_a_command_that_cannot_run_here_is_skipped_with_its_reason(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "REPOSITORY", tmp_path)
+    argv, reason = runner.command_line(EXPERIMENTS["find_lr"], "quick", Path("output"))
+    assert argv is None and reason == f"find_lr.py is not in {tmp_path}; run the report from a clone of the project"
+    argv, reason = runner.command_line(EXPERIMENTS["detection"], "full", Path("out"))
+    assert argv == [sys.executable, "-m", "pyimagesearch.detection", "--output", "out/detection"] and reason == ""
