@@ -28,12 +28,17 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     """Call ``main(argv)`` and turn user errors into an exit status.
 
     Returns the status for ``sys.exit``: what ``main`` returned (0 if None),
-    2 for a ``UserError`` or for a full disk or a permission refused on a
+    2 for a ``UserError``, a results folder that cannot be used
+    (``run.RunFolderError``: busy, other settings), a result file that fails
+    validation (``records.RecordError``), or for a full disk or a permission refused on a
     named file that no writer of the project caught, 130 for Ctrl-C.
     """
+    from pyimagesearch.core.run import RunFolderError
+    from pyimagesearch.records.base import RecordError
+
     try:
         status = main(argv)
-    except UserError as error:
+    except (UserError, RunFolderError, RecordError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:
@@ -141,6 +146,40 @@ def _number(kind: type, text: str, test: Callable[[float], bool], rule: str) -> 
 def positive_int(text: str) -> int:
     """argparse type: an integer > 0."""
     return int(_number(int, text, lambda v: v > 0, "> 0"))
+
+
+def bounded_int(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """argparse type: an integer in [low, high]; the limit is stated in the message (it bounds work or memory).
+
+    Parsed digit by digit only up to a sane length, so a 10,000-digit number is refused without being built.
+    """
+    def parse(text: str) -> int:
+        stripped = text.strip().lstrip("+-")
+        if len(stripped) > 18:
+            raise argparse.ArgumentTypeError(f"{text[:24]!r}... is out of range: {what or 'the value'} must be "
+                                             f"between {low:,} and {high:,}")
+        value = int(_number(int, text, lambda v: True, ""))
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range: {what or 'the value'} must be between "
+                                             f"{low:,} and {high:,}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def bounded_float(low: float, high: float, what: str = "", low_open: bool = False) -> Callable[[str], float]:
+    """argparse type: a finite float in [low, high] (``(low, high]`` with ``low_open``), the limit stated."""
+    def parse(text: str) -> float:
+        value = _number(float, text, lambda v: v == v and abs(v) != float("inf"), "a finite number")
+        if not (low < value if low_open else low <= value) or value > high:
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range: {what or 'the value'} must be in "
+                                             f"{bracket}{low:g}, {high:g}]")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 def positive_float(text: str) -> float:
