@@ -123,8 +123,10 @@ def compare_seeds(values_a, values_b, names=("A", "B"), confidence: float = 0.95
     when the interval covers 0; fewer than 2 paired seeds give no interval: "not comparable".
     """
     names = _arguments(names, confidence=confidence)
-    if not isinstance(values_a, Mapping) and not isinstance(values_b, Mapping):
-        if not values_a or len(values_a) != len(values_b):
+    if isinstance(values_a, Mapping) != isinstance(values_b, Mapping):
+        raise TypeError("Arguments `values_a` and `values_b` must both be sequences or both {seed: value} mappings.")
+    if not isinstance(values_a, Mapping):
+        if len(values_a) == 0 or len(values_a) != len(values_b):
             raise ValueError("Arguments `values_a` and `values_b` must hold one value per seed (at least one), paired "
                              f"by position. Received: {len(values_a)} and {len(values_b)} values")
         values_a, values_b = dict(enumerate(values_a)), dict(enumerate(values_b))
