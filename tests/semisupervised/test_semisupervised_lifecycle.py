@@ -121,5 +121,6 @@ def test_other_settings_into_a_finished_folder_leave_it_byte_identical_until_ove
     assert replaced.wait(timeout=600) == 0, replaced.stderr.read()
     assert json.loads((folder / "config.json").read_text())["lr"] == 0.01
     history = (folder / "runs" / "noise_0" / "history.csv").read_text().splitlines()
-    assert history[1].split(",")[4] == "0.01"  # the lr column of the first epoch
+    assert float(history[1].split(",")[4]) == pytest.approx(0.01)  # the lr column of the first epoch
+    assert files(folder)["results.json"] != before["results.json"]
     assert (folder / "complete.json").is_file()
