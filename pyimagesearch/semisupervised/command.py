@@ -13,9 +13,11 @@ examples:
   python -m pyimagesearch.semisupervised resampling --imbalance 100
 
 Each writes into output/semisupervised/<experiment>/ (with --quick: .../<experiment>/quick/):
-config.json, log.txt, results.json, results.csv, results.md, the figures, and runs/<name>/
-(history.csv, metrics.json, test_predictions.npy) for every model trained. Results are written
-as each point finishes; run the same command again and finished points are kept.
+config.json, log.txt, results.json, results.csv, results.md, the figures, complete.json once every
+point has finished, and runs/<name>/ (config.json, history.csv, metrics.json, test_predictions.npy,
+a checkpoint while it trains) for every model. Results are written as each point finishes; the same
+command again resumes an interrupted model from its checkpoint and keeps the finished points. Other
+settings into the same --output are refused; --overwrite replaces the results.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, positive_float, positive_int, quiet_tensorflow,
+    HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, learning_rate, quiet_tensorflow,
 )
 from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.semisupervised import label_noise, resampling_run, teacher_student
@@ -35,6 +37,10 @@ OUTPUT_ROOT = Path("output/semisupervised")
 EXPERIMENTS = {"teacher-student": teacher_student, "label-noise": label_noise, "resampling": resampling_run}
 DEFAULT_LR = 0.02  # the fixed-LR baseline of train_lenet.py in the README
 DEFAULT_BATCH = 64
+# Limits of the flags that size the work: each listed value trains a model; a batch is held in memory.
+MAX_POINTS = 20
+MAX_BATCH = 60_000  # the training split at most
+MAX_SEED = 2**32 - 1  # what NumPy's and TensorFlow's seeding take
 
 
 def _numbers(values) -> str:
@@ -47,9 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--quick", action="store_true",
                         help=f"small budgets on the first {teacher_student.QUICK['limit']:,} training and test images (unless --limit), "
                              "a few minutes; writes to <experiment>/quick/ by default")
-    common.add_argument("--lr", type=positive_float, default=DEFAULT_LR, help="fixed learning rate of every run (SGD, momentum 0.9)")
-    common.add_argument("--batch", type=positive_int, default=DEFAULT_BATCH, help="batch size of every run")
-    common.add_argument("--output", type=Path, default=None,
+    common.add_argument("--lr", type=learning_rate, default=DEFAULT_LR, help="fixed learning rate of every run (SGD, momentum 0.9)")
+    common.add_argument("--batch", type=bounded_int(1, MAX_BATCH, "the batch size"), default=DEFAULT_BATCH, help="batch size of every run")
+    common.add_argument("--output", default=None,
                         help="folder for the results (default: output/semisupervised/<experiment>, /quick with --quick)")
     common.add_argument("--overwrite", action="store_true",
                         help="discard the results already in --output and train every point again")
@@ -66,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("teacher-student", "Yalniz et al.: teacher on L, top-K pseudo-labelled images per class of U, "
                                      "student pre-trained on them and fine-tuned on L, against K and P")
-    sub.add_argument("--labelled", type=int, default=None, metavar="N",
+    sub.add_argument("--labelled", type=bounded_int(0, MAX_BATCH, "the labelled set's size"), default=None, metavar="N",
                      help=f"size of the labelled set L, class-balanced and seeded "
                           f"(default: {ts_full['labelled']}; --quick: {ts_quick['labelled']})")
     sub.add_argument("--k", default=None, metavar="LIST",
@@ -83,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                           f"(default: {_numbers(label_noise.FULL['noise'])})")
 
     sub = command("resampling", "Mahajan et al.: natural, square-root and uniform sampling of a long-tailed training set")
-    sub.add_argument("--imbalance", type=float, default=None, metavar="R",
-                     help=f"most / least frequent class in the long-tailed set, >= 1; counts decay geometrically "
+    sub.add_argument("--imbalance", type=bounded_float(1, resampling_run.MAX_IMBALANCE, "the imbalance"), default=None, metavar="R",
+                     help=f"most / least frequent class in the long-tailed set, 1 to {resampling_run.MAX_IMBALANCE:g}; counts decay geometrically "
                           f"(default: {resampling_run.DEFAULT_IMBALANCE:g})")
     sub.add_argument("--sampling", default=None, metavar="LIST",
                      help=f"samplings to train, comma-separated among {', '.join(SAMPLINGS)} (default: all three)")
@@ -95,8 +101,11 @@ def parse_list(text: str | None, flag: str, kind: Callable[[str], float], what: 
     """A comma-separated flag value as a list (duplicates dropped), or None when the flag was not given."""
     if text is None:
         return None
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_POINTS:
+        raise UserError(f"{flag} lists {len(parts):,} values; at most {MAX_POINTS} are allowed (each trains a model)")
     try:
-        values = [kind(part.strip()) for part in text.split(",") if part.strip()]
+        values = [kind(part) for part in parts]
     except ValueError:
         values = []
     if not values:
@@ -110,34 +119,70 @@ def sampling_name(text: str) -> str:
     return text
 
 
+def integer(text: str) -> int:
+    """An integer of at most 18 digits (a longer one is refused before it is built)."""
+    if len(text.lstrip("+-")) > 18:
+        raise ValueError(text)
+    return int(text)
+
+
+def percentage(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def check_data(args, data) -> None:
+    """Refuse a subset without validation images (every run's divergence guard and scores need them)."""
+    if len(data.y_val) == 0:
+        raise UserError(f"--limit {args.limit} with --val-fraction {args.val_fraction:g} leaves no validation images "
+                        f"(of {len(data.y_train):,} training images); raise --limit or --val-fraction")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UserError(f"--seed {args.seed} is out of range: a seed must be between 0 and {MAX_SEED:,}")
     if args.experiment == "teacher-student":
-        args.k = parse_list(args.k, "--k", int, "integers")
-        args.p = parse_list(args.p, "--p", int, "integers")
+        args.k = parse_list(args.k, "--k", integer, "integers")
+        args.p = parse_list(args.p, "--p", integer, "integers")
     elif args.experiment == "label-noise":
-        args.noise = parse_list(args.noise, "--noise", float, "percentages")
+        args.noise = parse_list(args.noise, "--noise", percentage, "percentages")
     else:
         args.sampling = parse_list(args.sampling, "--sampling", sampling_name, ", ".join(SAMPLINGS))
-    quiet_tensorflow(args.verbose)
-    import matplotlib
-    import tensorflow as tf
-
-    # Every resampling epoch and every model of a sweep traces new tf.functions; TensorFlow's warning about it is noise here.
-    tf.get_logger().setLevel("ERROR")
-
-    matplotlib.use("Agg")
     from pyimagesearch.core.logging import RunLog
     from pyimagesearch.core.outputs import prepare_dir
+    from pyimagesearch.core.run import RunFolder, check_output_path
     from pyimagesearch.lenet.data import load_splits
+    from pyimagesearch.semisupervised.runs import ExperimentError
 
     experiment = EXPERIMENTS[args.experiment]
     if args.quick and args.limit is None:
         args.limit = experiment.QUICK["limit"]
     if args.output is None:
         args.output = OUTPUT_ROOT / args.experiment / ("quick" if args.quick else "")
-    folder = prepare_dir(args.output)
+    check_output_path(args.output)
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
-    log = RunLog(folder / "log.txt", echo=not args.quiet, append=not args.overwrite)
-    experiment.run(args, data, folder, log)
+    check_data(args, data)
+    try:
+        settings, points = experiment.plan(args, data)
+        config = {**points, "data_source": data.source,
+                  **{f"{split}_images": size for split, size in data.sizes().items()}}
+        # The folder is locked (and its settings compared) before TensorFlow loads, so a second
+        # process into it stops at once; each model's run seeds every generator on entering.
+        with RunFolder(args.output, f"semisupervised-{args.experiment}", settings, overwrite=args.overwrite,
+                       seed=args.seed, config=config) as folder_run:
+            prepare_dir(folder_run.folder)  # leftovers of writes a killed process began go
+            log = RunLog(folder_run.folder / "log.txt", echo=not args.quiet, append=True)
+            quiet_tensorflow(args.verbose)
+            import matplotlib
+            import tensorflow as tf
+
+            # Every resampling epoch and every model of a sweep traces new tf.functions; TensorFlow's warning about it is noise here.
+            tf.get_logger().setLevel("ERROR")
+            matplotlib.use("Agg")
+            experiment.run(args, data, folder_run, log)
+    except ExperimentError as error:
+        raise UserError(str(error)) from None
     return 0

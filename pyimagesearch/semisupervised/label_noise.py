@@ -11,15 +11,16 @@ corrected).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.noise import replace_labels
-from pyimagesearch.semisupervised.runs import finish_run, open_store, predict, train_model, with_train
+from pyimagesearch.records.semisupervised import LabelNoiseResults, LabelNoiseRow
+from pyimagesearch.semisupervised.runs import ExperimentError, ModelRun, PointStore, predict, with_train
 from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are passes over the training split at --lr and --batch.
@@ -40,57 +41,76 @@ CSV_FIELDS = ["noise_percent", "changed", "train_images", "test_accuracy", "drop
 def check_noise(values) -> None:
     bad = [value for value in values if not 0 <= value < 100]
     if bad:
-        raise UserError(f"--noise {bad[0]:g} is out of range: p is a percentage of labels replaced, in [0, 100)")
+        raise ExperimentError(f"--noise {bad[0]:g} is out of range: p is a percentage of labels replaced, in [0, 100)")
 
 
-def run(args, data, folder: Path, log) -> list[dict]:
+def plan(args, data) -> tuple[dict, dict]:
+    """``(settings, config)``: what determines the results, and what config.json adds (the points asked for)."""
     budget = QUICK if args.quick else FULL
     levels = sorted(set(args.noise if args.noise is not None else budget["noise"]))
     check_noise(levels)
     settings = {"experiment": "label-noise", "quick": args.quick, "seed": args.seed, "limit": args.limit,
                 "val_fraction": args.val_fraction, "lr": args.lr, "batch": args.batch, "epochs": budget["epochs"]}
-    store = open_store(folder, settings, args, data, {"noise_percent": levels})
-    log(f"{len(data.y_train):,} training images, p = {', '.join(f'{p:g}%' for p in levels)}; {budget['epochs']} epochs each")
+    return settings, {"points": {"noise_percent": levels}}
+
+
+def run(args, data, folder_run, log) -> list[LabelNoiseRow]:
+    """Train every noise level not finished before in ``folder_run`` (the experiment's ``RunFolder``)."""
+    settings, config = plan(args, data)
+    levels, folder = config["points"]["noise_percent"], folder_run.folder
+    store = PointStore(folder_run, LabelNoiseResults, [f"noise_{percent:g}" for percent in levels])
+    log(f"{len(data.y_train):,} training images, p = {', '.join(f'{p:g}%' for p in levels)}; {settings['epochs']} epochs each")
     rows, clean_correct = [], None
     for index, percent in enumerate(levels, start=1):
         name = f"noise_{percent:g}"
         prefix = f"[{index}/{len(levels)}] p = {percent:g}%"
         row = store.get(name)
         if row:
-            log(f"{prefix}: kept from an earlier run (test {report.percent(row['test_accuracy'])}%)")
+            log(f"{prefix}: kept from an earlier run (test {report.percent(row.test_accuracy)}%)")
         else:
-            noisy, changed = replace_labels(data.y_train, percent, data.num_classes, args.seed)
-            log(f"{prefix}: {len(changed):,} of {len(noisy):,} training labels replaced; training {budget['epochs']} epochs")
-            noisy_data = with_train(data, data.x_train, noisy)
-            run_dir = folder / "runs" / name
-            result = train_model(f"p = {percent:g}%", noisy_data, run_dir, log, lr=args.lr, batch=args.batch,
-                                 epochs=budget["epochs"], seed=args.seed)
-            metrics, _ = finish_run(result, noisy_data, run_dir, {"noise_percent": percent, "changed": len(changed)})
-            predicted = predict(result["model"], data.x_train)
-            row = {"noise_percent": percent, "changed": len(changed), "train_images": len(noisy),
-                   **{key: metrics[key] for key in ("test_accuracy", "val_accuracy", "train_accuracy", "train_time_s")},
-                   "steps": metrics["optimizer_steps"],
-                   "train_accuracy_true": float(np.mean(predicted == data.y_train)),
-                   "changed_fit_noisy": float(np.mean(predicted[changed] == noisy[changed])) if len(changed) else None,
-                   "changed_predict_true": float(np.mean(predicted[changed] == data.y_train[changed])) if len(changed) else None}
-            row = store.put(name, row)
-            log(f"{prefix}: test {report.percent(row['test_accuracy'])}%, training accuracy on the noisy labels "
-                f"{report.percent(row['train_accuracy'])}%")
+            row = train_level(settings, data, percent, folder / "runs" / name, store, log, prefix)
         correct = np.load(folder / "runs" / name / "test_predictions.npy") == data.y_test
         if percent == 0:
             clean_correct, clean = correct, row
         if clean_correct is not None and percent > 0:
             test = paired_test(correct, clean_correct)
-            row = {**row, "drop_vs_clean": row["test_accuracy"] - clean["test_accuracy"], "mcnemar_b": test.a_right_b_wrong,
-                   "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
+            row = store.put(replace(row, drop_vs_clean=row.test_accuracy - clean.test_accuracy,
+                                    mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong,
+                                    mcnemar_p=test.p_value))
         rows.append(row)
-        write_outputs(folder, rows)
-    summary = ", ".join(f"p = {row['noise_percent']:g}%: {report.percent(row['test_accuracy'])}%" for row in rows)
+        if not store.finished:
+            write_outputs(folder, rows)
+    summary = ", ".join(f"p = {row.noise_percent:g}%: {report.percent(row.test_accuracy)}%" for row in rows)
+    store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
     log(f"test accuracy: {summary}; results in {folder}")
     return rows
 
 
-def write_outputs(folder: Path, rows: list[dict]) -> None:
+def train_level(settings: dict, data, percent: float, run_dir: Path, store, log, prefix: str) -> LabelNoiseRow:
+    """Train the model of noise level ``percent`` in ``run_dir``; its row, stored."""
+    noisy, changed = replace_labels(data.y_train, percent, data.num_classes, settings["seed"])
+    log(f"{prefix}: {len(changed):,} of {len(noisy):,} training labels replaced; training {settings['epochs']} epochs")
+    noisy_data = with_train(data, data.x_train, noisy)
+    with ModelRun(run_dir, f"p = {percent:g}%", {**settings, "noise_percent": percent}, log) as model_run:
+        result = model_run.train(noisy_data)
+        metrics, _ = model_run.finish(result, noisy_data, {"noise_percent": percent, "changed": len(changed)})
+        predicted = predict(result["model"], data.x_train)
+        fit = float(np.mean(predicted[changed] == noisy[changed])) if len(changed) else None
+        corrected = float(np.mean(predicted[changed] == data.y_train[changed])) if len(changed) else None
+        row = store.put(LabelNoiseRow(
+            name=run_dir.name, noise_percent=percent, changed=len(changed), train_images=len(noisy),
+            test_accuracy=metrics.test_accuracy, val_accuracy=metrics.val_accuracy,
+            train_accuracy=metrics.train_accuracy, train_time_s=metrics.train_time_s, steps=metrics.optimizer_steps,
+            train_accuracy_true=float(np.mean(predicted == data.y_train)), changed_fit_noisy=fit,
+            changed_predict_true=corrected, drop_vs_clean=None, mcnemar_b=None, mcnemar_c=None, mcnemar_p=None))
+        model_run.complete(settings["quick"])
+    log(f"{prefix}: test {report.percent(row.test_accuracy)}%, training accuracy on the noisy labels "
+        f"{report.percent(row.train_accuracy)}%")
+    return row
+
+
+def write_outputs(folder: Path, rows: list[LabelNoiseRow]) -> None:
+    rows = [row.to_json() for row in rows]
     write_csv(folder / "results.csv", rows, CSV_FIELDS)
     notes = ["p% of the training labels replaced, each by a random other class (never itself); validation and test "
              "labels clean. \"vs p = 0\": change in test accuracy against the clean run, in points; McNemar p: exact "

@@ -13,24 +13,25 @@ is the mean of the per-class accuracies.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from pyimagesearch.core.checkpoints import RunCheckpoint
-from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.lenet.data import CLASS_NAMES
 from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
-from pyimagesearch.semisupervised.runs import finish_run, open_store, train_model, with_train
+from pyimagesearch.records.semisupervised import ResamplingResults, ResamplingRow
+from pyimagesearch.semisupervised.runs import ExperimentError, ModelRun, PointStore, with_train
 from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are draws of N images (the long-tailed set's size) at --lr and --batch.
 FULL = {"epochs": 15}
 QUICK = {"limit": 10_000, "epochs": 5}
 DEFAULT_IMBALANCE = 100.0
+MAX_IMBALANCE = 1e6  # beyond it every tail class keeps its one image at any --limit
 EDGE = 3  # classes averaged as "head" and as "tail"
 
 SUMMARY_COLUMNS = [("sampling", "label", "s"), ("test %", "test_accuracy", report.percent),
@@ -43,52 +44,69 @@ CSV_FIELDS = ["sampling", "test_accuracy", "head_accuracy", "tail_accuracy", "ga
               *[f"accuracy_{c}" for c in range(len(CLASS_NAMES))], *[f"draws_{c}" for c in range(len(CLASS_NAMES))]]
 
 
-def run(args, data, folder: Path, log) -> list[dict]:
+def plan(args, data) -> tuple[dict, dict]:
+    """``(settings, config)``: what determines the results, and what config.json adds (samplings, class counts)."""
     budget = QUICK if args.quick else FULL
     imbalance = DEFAULT_IMBALANCE if args.imbalance is None else args.imbalance
-    if not imbalance >= 1:
-        raise UserError(f"--imbalance {imbalance:g} must be >= 1: it is the ratio of the most to the least frequent class")
+    if not 1 <= imbalance <= MAX_IMBALANCE:
+        raise ExperimentError(f"--imbalance {imbalance:g} must be >= 1 and at most {MAX_IMBALANCE:g}: it is the ratio "
+                              "of the most to the least frequent class")
+    missing = np.flatnonzero(np.bincount(data.y_test, minlength=data.num_classes) == 0)
+    if missing.size:
+        raise ExperimentError(f"--limit {args.limit} leaves no test image of class {CLASS_NAMES[missing[0]]}, whose "
+                              "accuracy this experiment measures; raise --limit")
     samplings = [name for name in SAMPLINGS if name in (args.sampling or SAMPLINGS)]
-    n_max = int(np.bincount(data.y_train, minlength=data.num_classes).min())
-    counts = long_tail_counts(n_max, data.num_classes, imbalance)
-    subset = long_tail_subset(data.y_train, counts, args.seed)
-    x_tail, y_tail = data.x_train[subset], data.y_train[subset]
-    total = int(counts.sum())
     settings = {"experiment": "resampling", "quick": args.quick, "seed": args.seed, "limit": args.limit,
                 "val_fraction": args.val_fraction, "lr": args.lr, "batch": args.batch, "imbalance": imbalance,
                 "epochs": budget["epochs"]}
-    store = open_store(folder, settings, args, data, {"sampling": samplings, "counts": counts.tolist()})
+    return settings, {"points": {"sampling": samplings, "counts": tail_counts(data, imbalance).tolist()}}
+
+
+def tail_counts(data, imbalance: float) -> np.ndarray:
+    n_max = int(np.bincount(data.y_train, minlength=data.num_classes).min())
+    return long_tail_counts(n_max, data.num_classes, imbalance)
+
+
+def run(args, data, folder_run, log) -> list[ResamplingRow]:
+    """Train every sampling not finished before in ``folder_run`` (the experiment's ``RunFolder``)."""
+    settings, config = plan(args, data)
+    samplings, folder, imbalance = config["points"]["sampling"], folder_run.folder, settings["imbalance"]
+    counts = tail_counts(data, imbalance)
+    subset = long_tail_subset(data.y_train, counts, args.seed)
+    x_tail, y_tail = data.x_train[subset], data.y_train[subset]
+    total = int(counts.sum())
+    store = PointStore(folder_run, ResamplingResults, samplings)
     log(f"long-tailed training set: {total:,} images, {counts[0]:,} of {CLASS_NAMES[0]} down to {counts[-1]:,} of "
-        f"{CLASS_NAMES[-1]} (imbalance {imbalance:g}); {budget['epochs']} epochs of {total:,} draws each")
+        f"{CLASS_NAMES[-1]} (imbalance {imbalance:g}); {settings['epochs']} epochs of {total:,} draws each")
     rows, natural_correct = [], None
     for index, sampling in enumerate(samplings, start=1):
         draws = class_draws(counts, sampling, total)
         prefix = f"[{index}/{len(samplings)}] {LABELS[sampling]} sampling"
         row = store.get(sampling)
         if row:
-            log(f"{prefix}: kept from an earlier run (test {report.percent(row['test_accuracy'])}%)")
+            log(f"{prefix}: kept from an earlier run (test {report.percent(row.test_accuracy)}%)")
         else:
             log(f"{prefix}: draws per epoch {', '.join(f'{m:,}' for m in draws)}")
-            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log)
-            row = store.put(sampling, row)
+            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log, store)
         correct = np.load(folder / "runs" / sampling / "test_predictions.npy") == data.y_test
         if sampling == "natural":
             natural_correct, natural = correct, row
         elif natural_correct is not None:
             test = paired_test(correct, natural_correct)
-            row = {**row, "gain_vs_natural": row["test_accuracy"] - natural["test_accuracy"], "mcnemar_b": test.a_right_b_wrong,
-                   "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
+            row = store.put(replace(row, gain_vs_natural=row.test_accuracy - natural.test_accuracy,
+                                    mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong,
+                                    mcnemar_p=test.p_value))
         rows.append(row)
-        write_outputs(folder, rows, counts, imbalance)
-    log("; ".join(f"{row['label']}: test {report.percent(row['test_accuracy'])}%, tail {report.percent(row['tail_accuracy'])}%"
+        if not store.finished:
+            write_outputs(folder, rows, counts, imbalance)
+    store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
+    log("; ".join(f"{row.label}: test {report.percent(row.test_accuracy)}%, tail {report.percent(row.tail_accuracy)}%"
                   for row in rows) + f"; results in {folder}")
     return rows
 
 
-def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log) -> dict:
-    """Train one model, drawing a new resampled epoch each epoch; its result row."""
-    checkpoint = RunCheckpoint(run_dir, {**settings, "sampling": sampling}, required=("reference_loss",),
-                               restart_flag="--overwrite")
+def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log, store) -> ResamplingRow:
+    """Train one model, drawing a new resampled epoch each epoch; its row, stored."""
     started = time.perf_counter()
 
     def draw(epoch: int):
@@ -96,23 +114,31 @@ def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Pat
         order = resampled_indices(y_tail, draws, rng)
         return x_tail[order], y_tail[order]
 
-    result = train_model(f"{LABELS[sampling]} sampling", with_train(data, x_tail, y_tail), run_dir, log,
-                         lr=settings["lr"], batch=settings["batch"], epochs=settings["epochs"], seed=settings["seed"],
-                         checkpoint=checkpoint, epoch_data=draw)
-    metrics, predictions = finish_run(result, with_train(data, x_tail, y_tail), run_dir, {"sampling": sampling})
-    checkpoint.clear()
-    per_class = [float(np.mean(predictions[data.y_test == c] == c)) for c in range(data.num_classes)]
-    return {"sampling": sampling, "label": LABELS[sampling], "test_accuracy": metrics["test_accuracy"],
-            "head_accuracy": float(np.mean(per_class[:EDGE])), "tail_accuracy": float(np.mean(per_class[-EDGE:])),
-            "per_class": per_class, "draws": [int(m) for m in draws], "val_accuracy": metrics["val_accuracy"],
-            "train_accuracy": metrics["train_accuracy"], "train_images": len(y_tail), "steps": metrics["optimizer_steps"],
-            "train_time_s": metrics["train_time_s"], "wall_s": time.perf_counter() - started,
-            **{f"accuracy_{c}": value for c, value in enumerate(per_class)},
-            **{f"draws_{c}": int(m) for c, m in enumerate(draws)}}
+    tail_data = with_train(data, x_tail, y_tail)
+    with ModelRun(run_dir, f"{LABELS[sampling]} sampling", {**settings, "sampling": sampling}, log) as model_run:
+        result = model_run.train(tail_data, epoch_data=draw)
+        metrics, predictions = model_run.finish(result, tail_data, {"sampling": sampling})
+        per_class = [float(np.mean(predictions[data.y_test == c] == c)) for c in range(data.num_classes)]
+        row = store.put(ResamplingRow(
+            name=sampling, sampling=sampling, label=LABELS[sampling], test_accuracy=metrics.test_accuracy,
+            head_accuracy=float(np.mean(per_class[:EDGE])), tail_accuracy=float(np.mean(per_class[-EDGE:])),
+            per_class=per_class, draws=[int(m) for m in draws], val_accuracy=metrics.val_accuracy,
+            train_accuracy=metrics.train_accuracy, train_images=len(y_tail), steps=metrics.optimizer_steps,
+            train_time_s=metrics.train_time_s, wall_s=time.perf_counter() - started, gain_vs_natural=None,
+            mcnemar_b=None, mcnemar_c=None, mcnemar_p=None))
+        model_run.complete(settings["quick"])
+    return row
 
 
-def write_outputs(folder: Path, rows: list[dict], counts: np.ndarray, imbalance: float) -> None:
+def csv_row(row: ResamplingRow) -> dict:
+    """A row of results.csv: the record's fields with one column per class for the accuracy and the draws."""
+    return {**row.to_json(), **{f"accuracy_{c}": value for c, value in enumerate(row.per_class)},
+            **{f"draws_{c}": m for c, m in enumerate(row.draws)}}
+
+
+def write_outputs(folder: Path, rows: list[ResamplingRow], counts: np.ndarray, imbalance: float) -> None:
     """results.csv (one row per sampling), per_class.csv, results.md (both tables) and per_class_accuracy.png."""
+    rows = [csv_row(row) for row in rows]
     write_csv(folder / "results.csv", rows, CSV_FIELDS)
     per_class = [{"class": c, "class_name": name, "images": int(counts[c]),
                   **{f"{row['sampling']}_draws": row["draws"][c] for row in rows},

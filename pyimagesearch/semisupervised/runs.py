@@ -1,27 +1,42 @@
-"""What the three experiments share: one LeNet-5 run in its own folder, and the store of finished points.
+"""What the three experiments share: one LeNet-5 run in its own folder, and the record of finished points.
 
 Every model is a fresh LeNet-5 from ``pyimagesearch.lenet`` trained by
 ``lenet.training.train`` with a fixed LR and SGD momentum 0.9 (the default of
-train_lenet.py), seeded with ``set_seed(seed)`` before it is built. Each run
-writes its ``history.csv``, ``metrics.json`` and ``test_predictions.npy``
-into ``runs/<name>/`` of the experiment's folder.
+train_lenet.py). Each run owns ``runs/<name>/`` of the experiment's folder
+through a ``core.run.RunFolder``, which seeds every generator with the
+experiment's seed on entering, before the checkpoint is looked up: every
+model of a sweep starts from the same weights, and a run resumed from its
+checkpoint draws what an uninterrupted one draws. A run writes its
+``history.csv``, ``metrics.json`` (``records.semisupervised.ModelMetrics``),
+``test_predictions.npy`` and a checkpoint after every epoch; the checkpoint
+stays until the experiment has stored what it needs from the model (its row),
+then the run's completion record is written.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.outputs import prepare_dir, read_json, write_bytes, write_config, write_json
+from pyimagesearch.core.checkpoints import RunCheckpoint
+from pyimagesearch.core.outputs import write_bytes
+from pyimagesearch.core.run import RunFolder, RunFolderError
+from pyimagesearch.records.semisupervised import ModelMetrics, Results
 
 MOMENTUM = 0.9  # train_lenet.py's default
 PREDICT_BATCH = 1024
+MODEL_KIND = "semisupervised-model"
+
+
+class ExperimentError(ValueError):
+    """A request the data or the experiment cannot meet (a K larger than U, a diverging run); one sentence.
+
+    The message names the flag to change; the command line shows it as its ``error:`` line.
+    """
 
 
 def save_array(path: str | Path, array: np.ndarray) -> Path:
@@ -31,45 +46,79 @@ def save_array(path: str | Path, array: np.ndarray) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def train_model(name: str, data, folder: Path, log, *, lr: float, batch: int, epochs: int, seed: int,
-                initial_weights=None, checkpoint=None, epoch_data=None) -> dict[str, Any]:
-    """Train LeNet-5 on ``data.x_train``/``data.y_train`` into ``folder``; a diverging run is a ``UserError``.
+def fixed_lr(lr: float, epochs: int, batch: int):
+    """The fixed-LR policy of one run (Problem 1's ``PolicySettings``, built directly, not from flags)."""
+    from pyimagesearch.lenet.settings import PolicySettings, Stage
 
-    With a ``checkpoints.RunCheckpoint`` the run resumes from its newest whole
-    checkpoint; ``epoch_data`` as in ``lenet.training.train``. Returns
-    ``lenet.training.train``'s result.
+    return PolicySettings("fixed", epochs, [Stage(batch, 0, epochs)], "--lr", lr=lr)
+
+
+class ModelRun:
+    """One LeNet-5 in ``folder`` (``runs/<name>/``), from its lock to its completion record.
+
+    ``settings`` determine the run: the experiment's settings with this
+    run's ``lr``, ``batch``, ``epochs`` and what sets it apart (a noise level,
+    a sampling, K and P). Use it as a context manager::
+
+        with ModelRun(folder, name, settings, log) as run:
+            result = run.train(data)
+            metrics, predictions = run.finish(result, data)
+            store.put(row_of(metrics, ...))
+            run.complete()
     """
-    from pyimagesearch.core.cli import set_seed
-    from pyimagesearch.lenet import training
-    from pyimagesearch.lenet.settings import resolve_settings
 
-    settings = resolve_settings("fixed", {"lr": lr, "epochs": epochs, "batch": batch})
-    folder = prepare_dir(folder)
-    resume_epoch = checkpoint.find(log) if checkpoint is not None else 0
-    if not resume_epoch:
-        if checkpoint is not None:
-            checkpoint.clear()
-        training.remove_stale_results(folder)
-        set_seed(seed)
-    result = training.train(settings, data, folder, log, momentum=MOMENTUM, seed=seed, initial_weights=initial_weights,
-                            checkpoint=checkpoint, resume_epoch=resume_epoch, epoch_data=epoch_data)
-    if result["diverged"]:
-        raise UserError(f"training of {name} diverged ({result['diverged']}); lower --lr (now {lr:g}) and run again")
-    return result
+    def __init__(self, folder: Path, name: str, settings: dict[str, Any], log: Callable[[str], None]):
+        self.name, self.settings, self.log = name, dict(settings), log
+        self.folder = RunFolder(folder, MODEL_KIND, self.settings, seed=self.settings["seed"], tensorflow=True)
+        self.checkpoint = RunCheckpoint(folder, self.settings, required=("reference_loss",), restart_flag="--overwrite")
 
+    def __enter__(self) -> "ModelRun":
+        self.folder.__enter__()
+        if self.folder.finished:
+            self.folder.__exit__(None, None, None)
+            raise RunFolderError(f"{self.folder.folder} holds a finished run whose row is missing from the results; "
+                                 "pass --overwrite to train the experiment again")
+        return self
 
-def finish_run(result: dict, data, folder: Path, extra: dict | None = None) -> tuple[dict, np.ndarray]:
-    """Score a trained run: ``lenet.training.evaluate``'s metrics and the test predictions, both saved in ``folder``.
+    def __exit__(self, *exc) -> None:
+        self.folder.__exit__(*exc)
 
-    ``data.x_train`` is what the training accuracy is measured on.
-    """
-    from pyimagesearch.lenet import training
+    def train(self, data, initial_weights=None, epoch_data=None) -> dict[str, Any]:
+        """Train on ``data.x_train``/``data.y_train``, resuming from the newest whole checkpoint.
 
-    metrics = {**training.evaluate(result["trainer"], data, result["history"], result["train_time_s"]), **(extra or {})}
-    predictions = predict(result["model"], data.x_test)
-    write_json(Path(folder) / "metrics.json", metrics)
-    save_array(Path(folder) / "test_predictions.npy", predictions.astype(np.int8))
-    return metrics, predictions
+        ``epoch_data`` as in ``lenet.training.train``. A diverging run is an ``ExperimentError``.
+        """
+        from pyimagesearch.lenet import training
+
+        lr, epochs, batch = self.settings["lr"], self.settings["epochs"], self.settings["batch"]
+        resume_epoch = self.checkpoint.find(self.log)
+        result = training.train(fixed_lr(lr, epochs, batch), data, self.folder.folder, self.log, momentum=MOMENTUM,
+                                seed=self.settings["seed"], initial_weights=initial_weights,
+                                checkpoint=self.checkpoint, resume_epoch=resume_epoch, epoch_data=epoch_data)
+        if result["diverged"]:
+            raise ExperimentError(f"training of {self.name} diverged ({result['diverged']}); lower --lr (now "
+                                f"{lr:g}) and run again")
+        return result
+
+    def finish(self, result: dict, data, extra: dict | None = None) -> tuple[ModelMetrics, np.ndarray]:
+        """Score the trained model: its ``ModelMetrics`` and test predictions, both saved in the run's folder.
+
+        ``data.x_train`` is what the training accuracy is measured on; ``extra``
+        sets the record's ``noise_percent``, ``changed`` or ``sampling``.
+        """
+        from pyimagesearch.lenet import training
+
+        scores = training.evaluate(result["trainer"], data, result["history"], result["train_time_s"])
+        metrics = ModelMetrics(**scores, **{"noise_percent": None, "changed": None, "sampling": None, **(extra or {})})
+        metrics.write(self.folder.folder)
+        predictions = predict(result["model"], data.x_test)
+        save_array(self.folder.folder / "test_predictions.npy", predictions.astype(np.int8))
+        return metrics, predictions
+
+    def complete(self, quick: bool) -> None:
+        """The experiment has what it needs from the model: drop the checkpoint, write the completion record."""
+        self.checkpoint.clear()
+        self.folder.complete(quick=quick)
 
 
 def predict(model, images: np.ndarray) -> np.ndarray:
@@ -95,55 +144,52 @@ def with_train(data, x: np.ndarray, y: np.ndarray):
     return replace(data, x_train=x, y_train=np.asarray(y, dtype=np.int32))
 
 
-class ResultStore:
-    """The finished points of a sweep in ``results.json``, written after every point.
+def finite_or_none(value: float) -> float | None:
+    """``value`` as a float, None for NaN (a precision of no pairs, an accuracy of no images)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
 
-    A point is kept across runs only when the experiment's ``settings`` are
-    the same; results made with other settings are refused (one sentence),
-    unless ``overwrite`` clears them and the ``runs/`` folder first.
+
+class PointStore:
+    """The experiment's finished points: its ``results.json`` record, written after every point.
+
+    Opened inside the experiment's ``RunFolder``, which has already compared
+    the settings: the points of a resumed or finished folder are kept; a
+    finished folder asked for new points is reopened (``RunFolder.reopen``),
+    so its finished points stay and the new ones are added.
     """
 
-    def __init__(self, folder: Path, settings: dict, overwrite: bool = False):
-        self.folder = Path(folder)
-        self.path = self.folder / "results.json"
-        self.settings = _plain(settings)
-        self.points: dict[str, dict] = {}
-        if overwrite:
-            self.path.unlink(missing_ok=True)
-            shutil.rmtree(self.folder / "runs", ignore_errors=True)
-        elif self.path.exists():
-            saved = read_json(self.path, what="results file")
-            old = saved.get("settings", {}) if isinstance(saved, dict) else {}
-            if old != self.settings:
-                changed = sorted(key for key in set(old) | set(self.settings) if old.get(key) != self.settings.get(key))
-                shown = "; ".join(f"{key} {old.get(key)!r} then, {self.settings.get(key)!r} now" for key in changed)
-                raise UserError(f"{self.folder} holds results made with other settings ({shown}); pass --overwrite "
-                                "to replace them or --output to write elsewhere")
-            self.points = dict(saved.get("points", {}))
+    def __init__(self, run: RunFolder, results: type[Results], names: list[str]):
+        self.run, self.path = run, run.folder / results.FILE
+        if self.path.exists() and not (run.resumed or run.finished):
+            raise RunFolderError(f"{run.folder} holds a {results.FILE} but no config.json saying what made it; pass "
+                                 "--overwrite to replace it, or choose another --output")
+        self.results = results.read(self.path) if self.path.exists() else results.empty()
+        if run.finished and any(self.get(name) is None for name in names):
+            run.reopen()
 
-    def get(self, name: str) -> dict | None:
-        return self.points.get(name)
+    @property
+    def finished(self) -> bool:
+        """Whether every point asked for finished before: nothing is trained and no file is written."""
+        return self.run.finished
 
-    def put(self, name: str, row: dict) -> dict:
-        """Store a finished point; returns it as it will be read back, so fresh and kept points print alike."""
-        self.points[name] = _plain(row)
-        write_json(self.path, {"settings": self.settings, "points": self.points})
-        return self.points[name]
+    def get(self, name: str):
+        return self.results.get(name)
 
+    def put(self, row):
+        """Store a finished point's row (or its row updated with a comparison) and return it."""
+        if self.results.get(row.name) != row:
+            self.results = self.results.put(row)
+            self.results.write(self.path)
+        return row
 
-def _plain(value):
-    """JSON's own view of ``value`` (tuples become lists, NumPy scalars numbers), so saved and fresh compare equal."""
-    import json
+    def put_selection(self, rows) -> None:
+        """Store what the (K, P) selections hold (teacher-student)."""
+        results = self.results.with_selection(rows)
+        if results != self.results:
+            self.results = results
+            self.results.write(self.path)
 
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
-
-
-def open_store(folder: Path, settings: dict, args, data, points: dict) -> ResultStore:
-    """The experiment's ``ResultStore`` and then its ``config.json`` (so refused settings leave the folder untouched).
-
-    ``points`` names what this run sweeps (the K and P lists, the noise levels ...), for the config.
-    """
-    store = ResultStore(folder, settings, args.overwrite)
-    write_config(folder, {**vars(args), "settings": settings, "points": points, "data_source": data.source,
-                          **{f"{split}_images": size for split, size in data.sizes().items()}})
-    return store
+    def complete(self, quick: bool, summary: dict) -> None:
+        if not self.run.finished:
+            self.run.complete(quick=quick, summary=summary)

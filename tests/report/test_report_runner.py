@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pyimagesearch.core.run import RunFolder
+
 from pyimagesearch.report import runner
 from pyimagesearch.report.collect import collect
 from pyimagesearch.report.files import load_dict
@@ -58,10 +60,11 @@ def test_states_of_transfer_semisupervised_and_calculators(tmp_path):
     assert state(tmp_path, "transfer") == "full"
 
     folder = tmp_path / "semisupervised" / "label-noise"
-    write_text(folder / "quick" / "results.md", "# Label noise\n")
-    write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\n")
-    assert state(tmp_path, "label_noise") == "unfinished-quick"
-    write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\ntest accuracy: ...; results in x\n")
+    with RunFolder(folder / "quick", "semisupervised-label-noise", {"quick": True}) as run:
+        write_text(folder / "quick" / "results.md", "# Label noise\n")
+        write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\ntest accuracy: ...; results in x\n")
+        assert state(tmp_path, "label_noise") == "unfinished-quick"  # finished only once its completion record is there
+        run.complete(quick=True)
     assert state(tmp_path, "label_noise") == "quick"
     write_json(folder / "config.json", {"quick": False})
     assert state(tmp_path, "label_noise") == "unfinished-full"

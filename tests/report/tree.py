@@ -177,12 +177,17 @@ SEMISUPERVISED_TABLE = """| p % | labels replaced | test % | vs p = 0 | McNemar 
 def make_semisupervised(root: Path) -> None:
     """label-noise at quick settings and teacher-student at full ones; resampling left missing."""
     for name, quick, figure in (("label-noise", True, "accuracy_vs_noise.png"), ("teacher-student", False, "accuracy_vs_k.png")):
+        from pyimagesearch.core.run import RunFolder
+        from pyimagesearch.records.semisupervised import RESULTS
+
         folder = root / "semisupervised" / name / ("quick" if quick else "")
-        write_json(folder / "config.json", {"experiment": name, "quick": quick, "limit": 10000 if quick else None,
-                                            "settings": {"experiment": name, "epochs": 3}, "environment": ENVIRONMENT})
-        write_text(folder / "results.md", f"# {name}: LeNet-5 on Fashion-MNIST\n\n{SEMISUPERVISED_TABLE}\nA note.\n")
-        write_text(folder / "log.txt", f"[1/2] first point\ntest accuracy: 80.43%; results in {folder}\n")
-        write_png(folder / figure, f"{name} figure")
+        settings = {"experiment": name, "quick": quick, "limit": 10000 if quick else None, "epochs": 3}
+        with RunFolder(folder, f"semisupervised-{name}", settings) as run:
+            RESULTS[name].empty().write(folder)
+            write_text(folder / "results.md", f"# {name}: LeNet-5 on Fashion-MNIST\n\n{SEMISUPERVISED_TABLE}\nA note.\n")
+            write_text(folder / "log.txt", f"[1/2] first point\ntest accuracy: 80.43%; results in {folder}\n")
+            write_png(folder / figure, f"{name} figure")
+            run.complete(quick=quick)
 
 
 def make_tree(root: Path) -> Path:

@@ -24,19 +24,52 @@ ROOT = Path(__file__).resolve().parents[2]
     (["teacher-student", "--labelled", "800"], "needs 80 images of class Pullover but the training split holds 77"),
     (["label-noise", "--noise", "0,100"], "--noise 100 is out of range: p is a percentage of labels replaced, in [0, 100)"),
     (["label-noise", "--p", "-5"], "--noise -5 is out of range"),
-    (["resampling", "--imbalance", "0.5"], "--imbalance 0.5 must be >= 1"),
+    (["label-noise", "--noise", "0,nan"], "--noise '0,nan' is not a comma-separated list of percentages"),
+    (["teacher-student", "--k", ",".join(map(str, range(1, 22)))], "--k lists 21 values; at most 20 are allowed"),
+    (["teacher-student", "--k", "9" * 5000], "is not a comma-separated list of integers"),
+    (["label-noise", "--seed", "-1"], "--seed -1 is out of range: a seed must be between 0 and 4,294,967,295"),
+    (["label-noise", "--seed", str(2**32)], "--seed 4294967296 is out of range"),
+    (["label-noise", "--output", ""], "--output is empty; name the folder the results go to"),
     (["resampling", "--sampling", "natural,inverse"], "--sampling 'natural,inverse' is not a comma-separated list of natural, sqrt, uniform"),
 ])
 @pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
 def test_bad_input_is_one_sentence_with_exit_status_2(argv, message, tmp_path, capsys):
     # --limit 1000 leaves 900 training images (77 to 106 per class); with --labelled 100, U holds 800: K <= 80.
     labelled = [] if "--labelled" in argv or argv[0] != "teacher-student" else ["--labelled", "100"]
-    status = run(main, [*argv, *labelled, "--quick", "--limit", "1000", "--quiet", "--output", str(tmp_path / "out")])
+    output = [] if "--output" in argv else ["--output", str(tmp_path / "out")]
+    status = run(main, [*argv, *labelled, "--quick", "--limit", "1000", "--quiet", *output])
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert message in err
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["resampling", "--imbalance", "0.5"], "argument --imbalance: '0.5' is out of range: the imbalance must be in [1, 1e+06]"),
+    (["resampling", "--imbalance", "inf"], "argument --imbalance: 'inf' must be a finite number"),
+    (["label-noise", "--lr", "1e-45"], "argument --lr: '1e-45' cannot be a learning rate: the optimizer keeps it as a float32"),
+    (["label-noise", "--batch", "0"], "argument --batch: '0' is out of range: the batch size must be between 1 and 60,000"),
+    (["label-noise", "--batch", "9" * 30], "is out of range: the batch size must be between 1 and 60,000"),
+    (["teacher-student", "--labelled", "70000"], "the labelled set's size must be between 0 and 60,000"),
+])
+def test_flags_out_of_their_bounds_are_refused_by_the_parser(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main([*argv, "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].endswith(f"error: {message}") or message in err.strip().splitlines()[-1]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
+def test_a_subset_without_validation_images_is_one_sentence(tmp_path, capsys):
+    status = run(main, ["label-noise", "--quick", "--limit", "5", "--quiet", "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert err == ("error: --limit 5 with --val-fraction 0.1 leaves no validation images (of 5 training images); "
+                   "raise --limit or --val-fraction\n")
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")

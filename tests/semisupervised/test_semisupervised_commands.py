@@ -11,7 +11,7 @@ from pyimagesearch.core.cli import run
 from pyimagesearch.core.history import read_history
 from pyimagesearch.core.outputs import read_csv
 from pyimagesearch.lenet.data import DEBIAN_DIR, load_splits
-from pyimagesearch.semisupervised import label_noise, resampling_run, teacher_student
+from pyimagesearch.semisupervised import label_noise, resampling_run, runs, teacher_student
 from pyimagesearch.semisupervised.command import main
 from pyimagesearch.semisupervised.noise import replace_labels
 from pyimagesearch.semisupervised.resampling import class_draws, long_tail_counts
@@ -47,12 +47,12 @@ def check_run(folder, epochs, steps_per_epoch, lr):
 
 
 def outputs(folder):
-    return {name: (folder / name).read_bytes() for name in ("results.md", "results.csv", "results.json")}
+    return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file() and path.name != "log.txt"}
 
 
-def rerun_trains_nothing(folder, argv, module, monkeypatch):
+def rerun_trains_nothing(folder, argv, monkeypatch):
     before = outputs(folder)
-    monkeypatch.setattr(module, "train_model", lambda *a, **k: pytest.fail("a finished point was trained again"))
+    monkeypatch.setattr(runs.ModelRun, "train", lambda *a, **k: pytest.fail("a finished point was trained again"))
     assert command(folder, argv) == 0
     assert outputs(folder) == before
     return (folder / "log.txt").read_text()
@@ -121,7 +121,7 @@ def test_teacher_student_numbers_match_the_runs(teacher_student_run, data_1500):
 
 
 def test_teacher_student_resumes_without_training(teacher_student_run, monkeypatch):
-    log = rerun_trains_nothing(teacher_student_run, TEACHER_STUDENT, teacher_student, monkeypatch)
+    log = rerun_trains_nothing(teacher_student_run, TEACHER_STUDENT, monkeypatch)
     assert log.count("kept from an earlier run") == 6
 
 
@@ -130,7 +130,7 @@ def test_other_settings_are_refused_with_one_sentence(teacher_student_run, capsy
     assert command(teacher_student_run, [*TEACHER_STUDENT, "--lr", "0.01"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
-    assert "holds results made with other settings (lr 0.02 then, 0.01 now); pass --overwrite" in err
+    assert "holds results of other settings (lr 0.02 then, 0.01 now); pass --overwrite" in err
     assert outputs(teacher_student_run) == before
 
 
@@ -150,7 +150,7 @@ def test_label_noise_end_to_end_and_resume(tmp_path, monkeypatch):
         assert np.mean(predictions == data.y_test) == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     assert float(rows[1]["drop_vs_clean"]) == pytest.approx(float(rows[1]["test_accuracy"]) - float(rows[0]["test_accuracy"]))
     assert len(changed) == 270 and np.all(noisy[changed] != data.y_train[changed])
-    log = rerun_trains_nothing(tmp_path, LABEL_NOISE, label_noise, monkeypatch)
+    log = rerun_trains_nothing(tmp_path, LABEL_NOISE, monkeypatch)
     assert log.count("kept from an earlier run") == 2
 
 
@@ -178,5 +178,5 @@ def test_resampling_end_to_end_and_resume(tmp_path, monkeypatch):
             assert float(row[f"accuracy_{c}"]) == pytest.approx(np.mean(predictions[data.y_test == c] == c))
         assert float(row["test_accuracy"]) == pytest.approx(np.mean(predictions == data.y_test), abs=1e-6)
         assert int(row["train_images"]) == total
-    log = rerun_trains_nothing(tmp_path, RESAMPLING, resampling_run, monkeypatch)
+    log = rerun_trains_nothing(tmp_path, RESAMPLING, monkeypatch)
     assert log.count("kept from an earlier run") == 3

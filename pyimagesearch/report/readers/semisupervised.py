@@ -2,9 +2,14 @@
 
 ``python -m pyimagesearch.semisupervised <experiment>`` writes into
 ``output/semisupervised/<experiment>/`` (``.../quick/`` with ``--quick``):
-results.md with its tables and notes, the figures, config.json and log.txt,
-whose last line says where the results are once every point has finished.
-The full results are shown when they exist, else the quick ones.
+results.json (the points, a ``records.semisupervised`` record), results.md
+with its tables and notes, the figures, config.json, log.txt and, once every
+point has finished, its completion record (``core.run.completion``), which
+says whether the folder is finished and at which settings. The full results
+are shown when they are finished, else the quick ones, else whatever points
+there are. A results.json that fails its record's validation raises the
+record's ``RecordError``, whose sentence the report shows instead of the
+results.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from pyimagesearch.core.run import completion
+from pyimagesearch.records.semisupervised import RESULTS
 from pyimagesearch.report.document import Note, Source, code, text
-from pyimagesearch.report.files import last_line, load_dict
 from pyimagesearch.report.readers.common import Context, figures, finish, markdown_file, new_source
 
+EXPERIMENTS = {"label_noise": "label-noise", "resampling": "resampling", "teacher_student": "teacher-student"}
 FIGURES = {
     "accuracy_vs_noise.png": "Test accuracy against the share of training labels replaced",
     "per_class_accuracy.png": "Per-class test accuracy under natural, square-root and uniform sampling",
@@ -27,34 +34,35 @@ SCALE_CAVEAT = ("LeNet-5 on Fashion-MNIST, not the papers' ResNets on a billion 
 
 
 def finished(folder: Path) -> bool:
-    """Whether the experiment in ``folder`` finished every point (its log's last line names the results)."""
-    line = last_line(folder / "log.txt")
-    return (folder / "results.md").is_file() and (line is None or "results in" in line)
+    """Whether the experiment in ``folder`` finished every point: its completion record says so."""
+    return completion(folder) is not None
 
 
 def read_semisupervised(context: Context, key: str) -> list[Source]:
+    """The Source of experiment ``key``; ``RecordError`` when its results.json cannot be trusted."""
     source = new_source(context, key)
     full, quick = source.folder, source.folder / "quick"
     folder = next((f for f in (full, quick) if finished(f)), None) or next(
-        (f for f in (full, quick) if (f / "results.md").is_file()), None)
+        (f for f in (full, quick) if (f / "results.json").is_file()), None)
     if folder is None:
         if importlib.util.find_spec("pyimagesearch.semisupervised") is None:
             source.attempt = source.attempt or text("This checkout has no pyimagesearch.semisupervised yet, so the "
                                                     "command cannot run here.")
         return [source]
-    config = load_dict(folder / "config.json")
-    is_quick = folder == quick or bool(config.get("quick"))
+    results = RESULTS[EXPERIMENTS[key]].read(folder)
+    record = completion(folder)
+    is_quick = record["quick"] if record else folder == quick
     source.folder = folder
-    source.status = ("quick" if is_quick else "full") if finished(folder) else "partial"
+    source.status = ("quick" if is_quick else "full") if record else "partial"
     source.blocks = markdown_file(folder / "results.md") + figures(folder, FIGURES)
     if source.status == "partial":
-        source.blocks.insert(0, Note("missing", text("Unfinished: the points so far; the same command continues and keeps "
-                                                     "the finished ones.")))
+        source.blocks.insert(0, Note("missing", text(f"Unfinished: the {len(results.points)} point(s) so far; the same "
+                                                     "command continues and keeps the finished ones.")))
     source.caveats.append(text(SCALE_CAVEAT))
     if is_quick:
         source.caveats.append(text("Quick settings (--quick): a subset of the images and smaller budgets."))
         if folder == quick and (full / "config.json").is_file():
             source.caveats.append(text("A run at the task's settings is unfinished in ", code(str(full)),
                                        "; the same command continues it."))
-    return [finish(source, context, key, [folder / "results.md"], folder / "config.json",
-                   ("output", "overwrite", "quiet", "data_dir"))]
+    return [finish(source, context, key, [folder / "results.json"], folder / "config.json",
+                   ("output", "overwrite", "quiet", "data_dir", "points", "settings_keys"))]
