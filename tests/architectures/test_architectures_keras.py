@@ -5,7 +5,8 @@ from math import prod
 
 import pytest
 
-from pyimagesearch.core.cli import UserError, quiet_tensorflow
+from pyimagesearch.architectures.errors import LayerError
+from pyimagesearch.core.cli import quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -151,7 +152,7 @@ def test_random_windows_against_keras_shapes():
                 )
         try:
             network = walk("random", (height, width, 2), specs)
-        except UserError:
+        except LayerError:
             continue  # a kernel that does not fit or a size that is not whole; Keras would floor it silently
         model = keras.Sequential([keras.Input((height, width, 2)), *keras_layers])
         compare(network, model.layers)
