@@ -20,7 +20,7 @@ import argparse
 from typing import Sequence
 
 from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int
-from pyimagesearch.core.outputs import write_csv, write_json, write_text
+from pyimagesearch.core.outputs import prepare_dir, write_csv, write_json, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
 from pyimagesearch.architectures.errors import LayerError
 from pyimagesearch.architectures.networks import (
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = {key: value for key, value in vars(args).items() if key not in ("format", "output", "overwrite")}
     with RunFolder(f"{args.output}/{args.command}", f"architecture-{args.command}", settings,
                    overwrite=args.overwrite) as run:
-        stem = run.folder / args.command
+        stem = prepare_dir(run.folder) / args.command
         if not run.finished:
             write_text(stem.with_suffix(".md"), markdown)
             write_json(stem.with_suffix(".json"), payload)

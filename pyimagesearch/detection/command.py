@@ -37,7 +37,7 @@ from typing import Sequence
 import numpy as np
 
 from pyimagesearch.core.cli import HelpFormatter, UserError, bounded_float, bounded_int, unit_interval
-from pyimagesearch.core.outputs import write_text
+from pyimagesearch.core.outputs import prepare_dir, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
 from pyimagesearch.detection.anchors import (
     RATIOS, SCALES, STRIDE, anchor_counts, anchor_shapes, feature_map_size, generate_anchors, inside_image,
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{run.folder} already holds this run, finished; its files are kept as they are "
                   "(pass --overwrite to compute it again)")
             return 0
-        folder = run.folder
+        folder = prepare_dir(run.folder)  # removes the temporary files of a killed run's writes
         log(f"image: {image_path} {original.shape[1]} x {original.shape[0]} -> {width} x {height} px "
             f"(scale {scale:.4f})")
         log(f"feature map: floor({height}/{args.stride}) x floor({width}/{args.stride}) = {feature_height} x "
