@@ -3,26 +3,31 @@
   python -m pyimagesearch.architectures alexnet
   python -m pyimagesearch.architectures vgg19 --format json
   python -m pyimagesearch.architectures inception --input 32x32x256 --n1x1 128 --n3x3 192 --n5x5 96
+  python -m pyimagesearch.architectures inception --filters googlenet-3a
   python -m pyimagesearch.architectures lenet5 --format csv
   python -m pyimagesearch.architectures receptive-field --layers 3 --kernel 5
 
 Operations are counted as multiply-adds (MACs); FLOPs = 2 x MACs. Every run
-writes <command>.md, <command>.json, <command>.csv and <command>.config.json
-into --output and prints the --format one.
+writes <command>.md, <command>.json, <command>.csv, config.json and, last,
+complete.json into its own folder <--output>/<command>/ and prints the
+--format one. The same settings again keep a finished folder as it is; other
+settings are refused unless --overwrite is given.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import HelpFormatter, positive_int
+from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int
 from pyimagesearch.core.outputs import prepare_dir, write_csv, write_json, write_text
+from pyimagesearch.core.run import RunFolder, check_output_path
+from pyimagesearch.architectures.errors import LayerError
 from pyimagesearch.architectures.networks import (
     ALEXNET_INPUT,
-    INCEPTION_INPUT,
+    INCEPTION_FILTERS,
+    INCEPTION_INPUTS,
+    INCEPTION_SOURCES,
     LENET5_INPUT,
     VGG19_INPUT,
     alexnet,
@@ -33,16 +38,11 @@ from pyimagesearch.architectures.networks import (
     lenet5,
     vgg19,
 )
-from pyimagesearch.architectures.receptive_field import check_stack, stacked_size_strided
-from pyimagesearch.architectures.report import (
-    CSV_FIELDS,
-    alexnet_markdown,
-    csv_rows,
-    inception_markdown,
-    network_markdown,
-    receptive_field_markdown,
-    vgg19_markdown,
+from pyimagesearch.architectures.pages import (
+    alexnet_markdown, inception_markdown, receptive_field_markdown, vgg19_markdown,
 )
+from pyimagesearch.architectures.receptive_field import MAX_LAYERS, MAX_SIZE, stacked_size_strided
+from pyimagesearch.architectures.report import CSV_FIELDS, csv_rows, network_markdown
 
 DEFAULT_OUTPUT = "output/architectures"
 SUFFIXES = {"markdown": ".md", "json": ".json", "csv": ".csv"}
@@ -69,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--format", choices=tuple(SUFFIXES), default="markdown", help="what to print (all three formats are written to --output)"
     )
-    common.add_argument("--output", default=DEFAULT_OUTPUT, help="folder for the .md, .json, .csv and .config.json files")
+    common.add_argument("--output", default=DEFAULT_OUTPUT,
+                        help="parent folder: each calculation writes its .md, .json, .csv, config.json and "
+                             "complete.json into <output>/<command>/")
+    common.add_argument("--overwrite", action="store_true",
+                        help="replace a calculation of other settings in its folder (otherwise it is kept and the "
+                             "run refused)")
 
     parser = argparse.ArgumentParser(
         prog="python -m pyimagesearch.architectures", description=__doc__, formatter_class=HelpFormatter
@@ -88,19 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--input", type=input_shape, default=_text(VGG19_INPUT), help="input HxWxC")
 
     sub = command("inception", "naive and dimension-reduction Inception modules and the saving")
-    sub.add_argument("--input", type=input_shape, default=_text(INCEPTION_INPUT), help="the previous layer HxWxC")
-    sub.add_argument("--n1x1", type=int, default=128, help="filters of the 1x1 branch")
-    sub.add_argument("--n3x3", type=int, default=192, help="filters of the 3x3 convolution")
-    sub.add_argument("--n5x5", type=int, default=96, help="filters of the 5x5 convolution")
-    sub.add_argument("--n3x3-reduce", type=int, default=64, help="1x1 filters before the 3x3 (reduction module)")
-    sub.add_argument("--n5x5-reduce", type=int, default=64, help="1x1 filters before the 5x5 (reduction module)")
-    sub.add_argument("--pool-proj", type=int, default=64, help="1x1 filters after the max pooling (reduction module)")
+    sub.add_argument("--filters", choices=tuple(INCEPTION_FILTERS), default="homework",
+                     help="filter counts and default input: homework (the defaults below, at 32x32x256: "
+                          "the counts this project uses for the homework's Question 2.4, not GoogLeNet's) or "
+                          "googlenet-3a (GoogLeNet's inception (3a), Szegedy et al. Table 1: 1x1 64; 3x3 reduce 96 -> "
+                          "128; 5x5 reduce 16 -> 32; pool proj 32; input 28x28x192)")
+    sub.add_argument("--input", type=input_shape, default=None,
+                     help="the previous layer HxWxC (default: 32x32x256, or 28x28x192 with --filters googlenet-3a)")
+    homework = INCEPTION_FILTERS["homework"]
+    for flag, what in (("n1x1", "filters of the 1x1 branch"), ("n3x3", "filters of the 3x3 convolution"),
+                       ("n5x5", "filters of the 5x5 convolution"),
+                       ("n3x3_reduce", "1x1 filters before the 3x3 (reduction module)"),
+                       ("n5x5_reduce", "1x1 filters before the 5x5 (reduction module)"),
+                       ("pool_proj", "1x1 filters after the max pooling (reduction module)")):
+        sub.add_argument(f"--{flag.replace('_', '-')}", type=int, default=None,
+                         help=f"{what} (default {homework[flag]}; not with --filters googlenet-3a)")
 
     sub = command("lenet5", "the LeNet-5 of train_lenet.py")
     sub.add_argument("--input", type=input_shape, default=_text(LENET5_INPUT), help="input HxWxC")
 
     sub = command("receptive-field", "receptive field of N stacked FxF convolutions and its closed form")
-    sub.add_argument("--layers", type=positive_int, default=3, help="N, the number of stacked convolutions")
+    sub.add_argument("--layers", type=positive_int, default=3,
+                     help=f"N, the number of stacked convolutions (at most {MAX_LAYERS:,})")
     sub.add_argument("--kernel", type=int, default=5, help="F, the kernel size of each convolution")
     sub.add_argument("--stride", type=int, default=1, help="stride S of each convolution")
     sub.add_argument("--channels", type=int, default=64, help="channels in and out of each convolution (parameter comparison)")
@@ -119,13 +133,26 @@ def _vgg19(args):
 
 
 def _inception(args):
-    naive = inception_naive(args.input, args.n1x1, args.n3x3, args.n5x5)
-    reduction = inception_reduction(
-        args.input, args.n1x1, args.n3x3, args.n5x5, args.n3x3_reduce, args.n5x5_reduce, args.pool_proj
-    )
+    counts = _inception_filters(args)
+    shape = args.input = args.input or INCEPTION_INPUTS[args.filters]
+    vars(args).update(counts)  # config.json records the counts used
+    naive = inception_naive(shape, counts["n1x1"], counts["n3x3"], counts["n5x5"])
+    reduction = inception_reduction(shape, **counts)
     saving = inception_saving(naive, reduction)
-    payload = {"naive": naive.to_dict(), "reduction": reduction.to_dict(), "saving": saving}
-    return inception_markdown(naive, reduction, saving), payload, csv_rows(naive) + csv_rows(reduction)
+    source = INCEPTION_SOURCES[args.filters] if counts == INCEPTION_FILTERS[args.filters] else "given on the command line"
+    filters = {"preset": args.filters, "source": source, **counts}
+    payload = {"naive": naive.to_dict(), "reduction": reduction.to_dict(), "saving": saving, "filters": filters}
+    return inception_markdown(naive, reduction, saving, filters), payload, csv_rows(naive) + csv_rows(reduction)
+
+
+def _inception_filters(args) -> dict[str, int]:
+    """The preset's filter counts, with those given as flags instead (refused beside --filters googlenet-3a)."""
+    given = {name: getattr(args, name) for name in INCEPTION_FILTERS["homework"] if getattr(args, name) is not None}
+    if given and args.filters != "homework":
+        flags = ", ".join(f"--{name.replace('_', '-')}" for name in given)
+        raise UserError(f"--filters {args.filters} sets every filter count, so {flags} would be ignored; drop them, "
+                        "or leave out --filters to give your own")
+    return {**INCEPTION_FILTERS[args.filters], **given}
 
 
 def _lenet5(args):
@@ -139,7 +166,12 @@ def _lenet5(args):
 
 
 def _receptive_field(args):
-    check_stack(args.layers, args.kernel, args.stride)
+    if args.layers > MAX_LAYERS:
+        raise UserError(f"--layers {args.layers} is more than {MAX_LAYERS:,} convolutions, too many for a layer table; "
+                        "lower --layers")
+    if args.kernel > 0 and args.stride > 0 and stacked_size_strided(args.layers, args.kernel, args.stride) > MAX_SIZE:
+        raise UserError(f"{args.layers} stacked {args.kernel}x{args.kernel} convolutions of stride {args.stride} see "
+                        "an input more than 2**53 pixels wide, beyond exact arithmetic; lower --layers or --stride")
     stack = convolution_stack(args.layers, args.kernel, args.stride, args.channels)
     closed_form = {
         "layers": args.layers,
@@ -163,13 +195,19 @@ REPORTS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    markdown, payload, rows = REPORTS[args.command](args)
-    folder = prepare_dir(args.output)
-    stem = Path(folder) / args.command
-    write_text(stem.with_suffix(".md"), markdown)
-    write_json(stem.with_suffix(".json"), payload)
-    write_csv(stem.with_suffix(".csv"), rows, CSV_FIELDS)
-    # outputs.write_config would import TensorFlow just to record its version; nothing here depends on it.
-    write_json(stem.with_suffix(".config.json"), {**vars(args), "environment": {"python": platform.python_version()}})
-    print(stem.with_suffix(SUFFIXES[args.format]).read_text(encoding="utf-8"), end="")
+    check_output_path(args.output)
+    try:
+        markdown, payload, rows = REPORTS[args.command](args)
+    except LayerError as error:
+        raise UserError(error.sentence) from None
+    settings = {key: value for key, value in vars(args).items() if key not in ("format", "output", "overwrite")}
+    with RunFolder(f"{args.output}/{args.command}", f"architecture-{args.command}", settings,
+                   overwrite=args.overwrite) as run:
+        stem = prepare_dir(run.folder) / args.command
+        if not run.finished:
+            write_text(stem.with_suffix(".md"), markdown)
+            write_json(stem.with_suffix(".json"), payload)
+            write_csv(stem.with_suffix(".csv"), rows, CSV_FIELDS)
+            run.complete(summary=payload.get("totals") or {})
+        print(stem.with_suffix(SUFFIXES[args.format]).read_text(encoding="utf-8"), end="")
     return 0

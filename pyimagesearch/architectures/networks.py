@@ -6,12 +6,28 @@ from typing import Sequence
 
 from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, Network, Parallel, Pool2D
 from pyimagesearch.architectures.walk import require_positive, walk
-from pyimagesearch.architectures.receptive_field import stacked_size_strided
+from pyimagesearch.architectures.receptive_field import MAX_LAYERS, MAX_SIZE, stacked_size_strided
 
 ALEXNET_INPUT = (227, 227, 3)
 VGG19_INPUT = (224, 224, 3)
 INCEPTION_INPUT = (32, 32, 256)
 LENET5_INPUT = (28, 28, 1)
+
+# Filter counts of the Inception modules, by where they come from. "homework" are the calculator's defaults: the
+# counts this project uses for the homework's Question 2.4 (its Figure 1, at the question's 32x32x256 input), not
+# GoogLeNet's. "googlenet-3a" is GoogLeNet's inception (3a) (Szegedy et al. 2015, Table 1) on its 28x28x192 input;
+# Table 1 lists 159K parameters and 128M operations for it.
+INCEPTION_FILTERS = {
+    "homework": {"n1x1": 128, "n3x3_reduce": 64, "n3x3": 192, "n5x5_reduce": 64, "n5x5": 96, "pool_proj": 64},
+    "googlenet-3a": {"n1x1": 64, "n3x3_reduce": 96, "n3x3": 128, "n5x5_reduce": 16, "n5x5": 32, "pool_proj": 32},
+}
+INCEPTION_INPUTS = {"homework": INCEPTION_INPUT, "googlenet-3a": (28, 28, 192)}
+INCEPTION_SOURCES = {
+    "homework": "the counts this project uses for the homework's Question 2.4 (its Figure 1, at the question's "
+                "32x32x256 input), not GoogLeNet's; check them against your copy of the figure",
+    "googlenet-3a": "GoogLeNet's inception (3a), Szegedy et al. 2015, Table 1, on its 28x28x192 input (Table 1 "
+                    "lists 159K parameters and 128M operations)",
+}
 
 # VGG configuration E (Simonyan and Zisserman 2015, Table 1): (filters, 3x3 convolutions) per block.
 VGG19_BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
@@ -154,10 +170,16 @@ def convolution_stack(layers: int, kernel: int, stride: int = 1, channels: int =
     """``layers`` stacked ``kernel`` x ``kernel`` convolutions of ``channels`` filters, no padding.
 
     The input is exactly as large as the stack's receptive field, so the last
-    layer has a single 1x1 position that sees the whole input.
+    layer has a single 1x1 position that sees the whole input. At most
+    ``MAX_LAYERS`` layers, and a receptive field of at most ``MAX_SIZE`` pixels.
     """
     for argument, value in (("kernel", kernel), ("stride", stride), ("filters", channels)):
         require_positive("conv1", argument, value)
+    if isinstance(layers, bool) or not isinstance(layers, int) or not 0 < layers <= MAX_LAYERS:
+        raise ValueError(f"Argument `layers` must be an integer in [1, {MAX_LAYERS}]. Received: layers={layers!r}")
     size = stacked_size_strided(layers, kernel, stride)
+    if size > MAX_SIZE:
+        raise ValueError(f"Arguments `layers`, `kernel` and `stride` give a receptive field of more than 2**53 pixels, "
+                         f"beyond exact arithmetic. Received: layers={layers}, kernel={kernel}, stride={stride}")
     convolutions = [Conv2D(f"conv{i}", channels, kernel, stride=stride) for i in range(1, layers + 1)]
     return walk(f"stack-{layers}x{kernel}x{kernel}", (size, size, channels), convolutions)

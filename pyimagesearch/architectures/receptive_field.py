@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.architectures.errors import LayerError
 
 Pair = tuple[int, int]
 MAX_LAYERS = 10_000  # a table of ten thousand convolutions is already far beyond any network
@@ -89,10 +89,8 @@ def union(name: str, fields: list[ReceptiveField]) -> ReceptiveField:
     """
     jumps = {field.jump for field in fields}
     if len(jumps) > 1:
-        raise UserError(
-            f"layer {name}: its branches step through the input with different jumps {sorted(jumps)}; "
-            "give every branch the same total stride."
-        )
+        raise LayerError(name, f"its branches step through the input with different jumps {sorted(jumps)}",
+                         advice="give every branch the same total stride")
     size, start = [], []
     for axis in range(2):
         low = min(field.start[axis] - (field.size[axis] - 1) / 2 for field in fields)
@@ -128,16 +126,6 @@ def stacked_size_strided(layers: int, kernel: int, stride: int) -> int:
     if stride == 1:
         return stacked_size(layers, kernel)
     return 1 + (kernel - 1) * (stride**layers - 1) // (stride - 1)
-
-
-def check_stack(layers: int, kernel: int, stride: int) -> None:
-    """Refuse a stack too deep to tabulate, or whose receptive field (its input side) overflows ``MAX_SIZE``."""
-    if layers > MAX_LAYERS:
-        raise UserError(f"--layers {layers} is more than {MAX_LAYERS:,} convolutions, too many for a layer table; "
-                        "lower --layers")
-    if kernel > 0 and stride > 0 and stacked_size_strided(layers, kernel, stride) > MAX_SIZE:
-        raise UserError(f"{layers} stacked {kernel}x{kernel} convolutions of stride {stride} see an input more than "
-                        f"2**53 pixels wide, beyond exact arithmetic; lower --layers or --stride")
 
 
 def _number(value: float) -> int | float:

@@ -33,14 +33,14 @@ from typing import Sequence
 
 from pyimagesearch.architectures.layers import Conv2D, Dense, Flatten, Layer, LayerRow, Network, Padding, Pair, Parallel, Pool2D
 from pyimagesearch.architectures.receptive_field import ReceptiveField, union
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.architectures.errors import LayerError
 
 
 def walk(name: str, input_shape: Sequence[int], layers: Sequence[Layer]) -> Network:
     """Infer every layer's output shape and count its activations, parameters and MACs.
 
-    Raises ``UserError`` naming the layer when a kernel does not fit, an output
-    size is not a whole number or a count is not a positive integer.
+    Raises ``LayerError`` (a ``ValueError``) naming the layer when a kernel does
+    not fit, an output size is not a whole number or a count is not a positive integer.
     """
     shape = _input_shape(input_shape)
     field = ReceptiveField.of_input(shape[0], shape[1])
@@ -73,7 +73,7 @@ def _walk(layers, shape, field, rows, prefix, branch):
 
 def _parallel(block: Parallel, name, shape, field, rows, prefix, outer_branch):
     if not block.branches:
-        raise UserError(f"layer {name}: a parallel block needs at least one branch.")
+        raise LayerError(name, "a parallel block needs at least one branch")
     outputs = []
     for branch, layers in block.branches.items():
         out_shape, out_field = _walk(layers, shape, field, rows, prefix=f"{prefix}{branch}/", branch=branch)
@@ -81,10 +81,8 @@ def _parallel(block: Parallel, name, shape, field, rows, prefix, outer_branch):
     maps = {out_shape[:2] for _, out_shape, _ in outputs if len(out_shape) == 3}
     if len(maps) != 1 or any(len(out_shape) != 3 for _, out_shape, _ in outputs):
         sizes = ", ".join(f"{branch} {_shape_text(out_shape)}" for branch, out_shape, _ in outputs)
-        raise UserError(
-            f"layer {name}: the branches end in different spatial sizes ({sizes}) and cannot be concatenated; "
-            "use 'same' padding in every branch."
-        )
+        raise LayerError(name, f"the branches end in different spatial sizes ({sizes}) and cannot be concatenated",
+                         advice="use 'same' padding in every branch")
     height, width = maps.pop()
     channels = [out_shape[2] for _, out_shape, _ in outputs]
     out_shape = (height, width, sum(channels))
@@ -111,9 +109,8 @@ def _conv(layer: Conv2D, name, shape, field) -> LayerRow:
     stride = _pair(name, "stride", layer.stride)
     dilation = _pair(name, "dilation", layer.dilation)
     if channels % groups or filters % groups:
-        raise UserError(
-            f"layer {name}: `groups`={groups} must divide both its {channels} input channels and its {filters} filters."
-        )
+        raise LayerError(name, f"`groups`={groups} must divide both its {channels} input channels and its "
+                               f"{filters} filters")
     (out_h, out_w), pad_before, size_text = _window(name, (height, width), kernel, stride, dilation, layer.padding)
 
     depth = channels // groups
@@ -212,15 +209,12 @@ def _window(name: str, size: Pair, kernel: Pair, stride: Pair, dilation: Pair, p
             padded = f"{n} + 2*{p}" if p else str(n)
             span = n + 2 * p - effective
             if span < 0:
-                raise UserError(
-                    f"layer {name}: its kernel of {effective} pixels is larger than its input {side} of {n} "
-                    f"(padding {p}); use a larger input, more padding or 'same' padding."
-                )
+                raise LayerError(name, f"its kernel of {effective} pixels is larger than its input {side} of {n} "
+                                       f"(padding {p})", advice="use a larger input, more padding or 'same' padding")
             if span % s:
-                raise UserError(
-                    f"layer {name}: its output {side} ({padded} - {effective})/{s} + 1 = {round(span / s + 1, 4)} "
-                    "is not a whole number; change the input size or use 'same' padding."
-                )
+                raise LayerError(name, f"its output {side} ({padded} - {effective})/{s} + 1 = "
+                                       f"{round(span / s + 1, 4)} is not a whole number",
+                                 advice="change the input size or use 'same' padding")
             o = span // s + 1
             before.append(p)
             texts.append(f"({padded} - {effective})/{s} + 1 = {o}")
@@ -242,22 +236,21 @@ def _padding(name: str, padding: Padding) -> Pair | None:
         and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)
     ):
         return tuple(values)
-    raise UserError(
-        f"layer {name}: `padding` must be 'valid', 'same' or a number of pixels >= 0, received padding={padding!r}."
-    )
+    raise LayerError(name, "`padding` must be 'valid', 'same' or a number of pixels >= 0",
+                     received=f"padding={padding!r}")
 
 
 def require_positive(name: str, argument: str, value) -> int:
-    """``value`` if it is an integer > 0, else a ``UserError`` naming layer ``name``."""
+    """``value`` if it is an integer > 0, else a ``LayerError`` naming layer ``name``."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise UserError(f"layer {name}: `{argument}` must be a positive integer, received {argument}={value!r}.")
+        raise LayerError(name, f"`{argument}` must be a positive integer", received=f"{argument}={value!r}")
     return value
 
 
 def _pair(name: str, argument: str, value) -> Pair:
     values = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
     if len(values) != 2:
-        raise UserError(f"layer {name}: `{argument}` must be one positive integer or two, received {argument}={value!r}.")
+        raise LayerError(name, f"`{argument}` must be one positive integer or two", received=f"{argument}={value!r}")
     for v in values:
         require_positive(name, argument, v)
     return values
@@ -266,16 +259,14 @@ def _pair(name: str, argument: str, value) -> Pair:
 def _input_shape(shape) -> tuple[int, int, int]:
     shape = tuple(shape)
     if len(shape) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in shape):
-        raise UserError(f"layer input: the input shape must be three positive integers HxWxC, received {shape!r}.")
+        raise LayerError("input", "the input shape must be three positive integers HxWxC", received=repr(shape))
     return shape
 
 
 def _feature_map(name: str, kind: str, shape) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise UserError(
-            f"layer {name}: a {kind} needs an HxWxC feature map but receives a vector of {prod(shape):,} values; "
-            "place it before the flatten and dense layers."
-        )
+        raise LayerError(name, f"a {kind} needs an HxWxC feature map but receives a vector of {prod(shape):,} values",
+                         advice="place it before the flatten and dense layers")
     return shape
 
 

@@ -7,7 +7,8 @@ package imports no deep-learning framework.
 
     from pyimagesearch.detection import generate_anchors, propose
     anchors = generate_anchors(37, 56)                           # 37*56*9 = 18,648 boxes
-    result = propose(anchors, scores, deltas, (600, 899))        # scores (N,), deltas (N, 4) from any RPN
+    scores, deltas = rpn_rows(cls_score, bbox_pred)             # a trained RPN's (37, 56, 18) and (37, 56, 36) maps
+    result = propose(anchors, scores, deltas, (600, 899), scale=1.4052)  # scale: original -> rescaled image
     result.boxes, result.scores, result.counts
 
 Command line: ``python -m pyimagesearch.detection`` (see ``command.py``).
@@ -21,14 +22,15 @@ from pyimagesearch.detection.anchors import (
     feature_map_size,
     generate_anchors,
     inside_image,
+    released_area_change,
 )
 from pyimagesearch.detection.boxes import area, clip, decode, encode, iou_matrix, large_enough, nms
 from pyimagesearch.detection.objectness import edge_scores, random_deltas, random_scores, strong_edges
-from pyimagesearch.detection.proposals import Proposals, propose
+from pyimagesearch.detection.proposals import Proposals, propose, rpn_rows
 from pyimagesearch.detection.rpn_head import rpn_head
 
 __all__ = [
     "Proposals", "anchor_centres", "anchor_counts", "anchor_shapes", "area", "base_anchors", "clip", "decode",
     "edge_scores", "encode", "feature_map_size", "generate_anchors", "inside_image", "iou_matrix", "large_enough",
-    "nms", "propose", "random_deltas", "random_scores", "rpn_head", "strong_edges",
+    "nms", "propose", "random_deltas", "random_scores", "released_area_change", "rpn_head", "rpn_rows", "strong_edges",
 ]

@@ -6,9 +6,24 @@ that position. An anchor of scale s and aspect ratio r = height/width has
 
     area = s^2,   width = s/sqrt(r),   height = s*sqrt(r)
 
-(the paper: scales 128, 256, 512 px, ratios 1:2, 1:1, 2:1, k = 9). Sizes are
-not rounded to whole pixels; the released Caffe code rounds them, which moves
-the areas by up to a few percent.
+(the paper: scales 128, 256, 512 px, ratios 1:2, 1:1, 2:1, k = 9).
+
+The k anchors of a position are ordered **ratio-major**, as the released code
+(py-faster-rcnn ``lib/rpn/generate_anchors.py``) and torchvision order them:
+for each ratio 0.5, 1, 2, the scales 128, 256, 512 (its 8, 16, 32 x a base of
+16 px), so anchor a has ratio ``ratios[a // len(scales)]`` and scale
+``scales[a % len(scales)]``. The RPN's 2k scores and 4k offsets per position
+follow that order (``proposals.rpn_rows``), so a trained RPN's outputs pair with
+the right shapes.
+
+Sizes are not rounded to whole pixels. The released code rounds the base
+anchor's width to ``round(sqrt(256/r))`` and its height to ``round(width*r)``
+(23 x 12, 16 x 16, 11 x 22 px) before scaling, so its anchors of ratio 0.5 are
+184 x 96 px at scale 128 where these are 181.02 x 90.51: the areas differ by
++7.8% (17,664 against 16,384 px^2) for ratio 0.5, 0 for ratio 1 and -5.5%
+(15,488) for ratio 2, at every scale (``released_area_change``). It also
+counts widths as x2 - x1 + 1 ("+1" pixel coordinates); here a box's width is
+x2 - x1.
 
 The feature map of an H x W image has H' x W' positions with
 
@@ -58,12 +73,26 @@ def pooling_chain(size: int, stride: int = STRIDE) -> list[int]:
 
 
 def anchor_shapes(scales: Sequence[float] = SCALES, ratios: Sequence[float] = RATIOS) -> np.ndarray:
-    """(width, height) of the k anchors of one position, scale-major: shape (k, 2).
+    """(width, height) of the k anchors of one position, ratio-major: shape (k, 2).
 
+    Row ``a`` has ratio ``ratios[a // len(scales)]`` and scale ``scales[a % len(scales)]``;
     width = s/sqrt(r), height = s*sqrt(r) for r = height/width, so width*height = s^2.
     """
-    scale, ratio = np.meshgrid(np.asarray(scales, float), np.asarray(ratios, float), indexing="ij")
+    ratio, scale = np.meshgrid(np.asarray(ratios, float), np.asarray(scales, float), indexing="ij")
     return np.stack([scale / np.sqrt(ratio), scale * np.sqrt(ratio)], axis=-1).reshape(-1, 2)
+
+
+def released_area_change(ratios: Sequence[float] = RATIOS, base_size: int = 16) -> np.ndarray:
+    """Relative change of anchor area from the released code's rounding, per ratio: (released - exact)/exact.
+
+    The released code rounds the base anchor (area ``base_size**2``) to
+    ``w = round(sqrt(base_size**2/r))``, ``h = round(w*r)`` and then scales both,
+    so the change is the same at every scale: +0.078125, 0, -0.0546875 for
+    ratios 0.5, 1, 2.
+    """
+    ratios = np.asarray(ratios, float)
+    widths = np.round(np.sqrt(base_size**2 / ratios))
+    return widths * np.round(widths * ratios) / base_size**2 - 1
 
 
 def base_anchors(scales: Sequence[float] = SCALES, ratios: Sequence[float] = RATIOS) -> np.ndarray:
@@ -87,8 +116,9 @@ def generate_anchors(
 ) -> np.ndarray:
     """All H'*W'*k anchors as boxes: shape (H'*W'*k, 4).
 
-    Row ``(i*W' + j)*k + a`` is anchor a at position (i, j), the layout of the
-    RPN's outputs (k scores, 4k offsets per position) in the released code.
+    Row ``(i*W' + j)*k + a`` is anchor a (ratio-major, see the module docstring)
+    at position (i, j): the rows of the released ``proposal_layer.py``, and of the
+    RPN's outputs read through ``proposals.rpn_rows``.
     """
     centres = anchor_centres(feature_height, feature_width, stride)
     shifts = np.concatenate([centres, centres], axis=1)

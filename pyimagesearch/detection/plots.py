@@ -33,14 +33,14 @@ def _rectangle(box, **style):
 
 def plot_anchors_at(image: np.ndarray, anchors: np.ndarray, centre: Sequence[float], scales: Sequence[float],
                     ratios: Sequence[float], ax=None, title: str = ""):
-    """The k anchors of one position (scale-major rows, as ``anchors.base_anchors``): colour = scale, line = ratio."""
+    """The k anchors of one position (ratio-major rows, as ``anchors.base_anchors``): colour = scale, line = ratio."""
     from matplotlib.lines import Line2D
 
     ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image)
     height, width = image.shape[:2]
     for index, box in enumerate(anchors):
-        scale, ratio = divmod(index, len(ratios))
+        ratio, scale = divmod(index, len(scales))
         ax.add_patch(_rectangle(box, edgecolor=SCALE_COLOURS[scale % len(SCALE_COLOURS)],
                                 linestyle=RATIO_STYLES[ratio % len(RATIO_STYLES)], linewidth=1.8))
     ax.plot(*centre, marker="+", color="white", markersize=12, markeredgewidth=2)

@@ -24,7 +24,9 @@ def counts_markdown(counts: dict) -> str:
         "anchors": "one box per anchor",
         "decoded and clipped": f"deltas applied (equation 2), boxes cut to the {rescaled['width']} x "
                                f"{rescaled['height']} image; nothing is dropped",
-        "at least min size": f"boxes narrower or lower than {settings['min_size']:g} px dropped",
+        "at least min size": f"boxes narrower or lower than {settings['min_size']:g} px of the original image "
+                             f"({settings['min_size']:g} x {image['scale']:.4f} = {settings['min_size_rescaled']:.2f} "
+                             "px of the rescaled one, as the released code) dropped",
         "pre-NMS top-N": f"the {settings['pre_nms_top_n']:,} highest scores kept",
         "after NMS": f"non-maximum suppression at IoU {settings['iou']:g}",
         "post-NMS top-N": f"the first {settings['post_nms_top_n']:,} survivors (training setting)",
@@ -49,7 +51,8 @@ def counts_markdown(counts: dict) -> str:
         f"- Feature map (VGG-16 conv5_3 at stride {stride}, pooling rounds down): floor({rescaled['height']}/{stride}) "
         f"x floor({rescaled['width']}/{stride}) = {fmap['height']} x {fmap['width']} positions.",
         f"- k = {len(anchors['scales'])} scales ({scales} px; area = scale^2) x {len(anchors['ratios'])} aspect ratios "
-        f"(height/width {ratios}) = {k} anchors per position.",
+        f"(height/width {ratios}) = {k} anchors per position, ordered ratio-major as in the released code "
+        "(for each ratio, every scale).",
         f"- Anchors: {fmap['height']}*{fmap['width']}*{k} = {anchors['total']:,}. For its {paper['width']} x "
         f"{paper['height']} example the paper says \"roughly 20000 (about 60 x 40 x 9)\"; the same rule gives "
         f"{paper['feature_height']}*{paper['feature_width']}*{paper['k']} = {paper['total']:,}.",

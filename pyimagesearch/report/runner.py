@@ -22,6 +22,7 @@ from typing import Callable
 
 import pyimagesearch
 from pyimagesearch.core.outputs import prepare_dir, write_json
+from pyimagesearch.core.run import completion
 from pyimagesearch.report.files import last_line, load_dict, subfolders
 from pyimagesearch.report.questions import EXPERIMENTS, QUESTIONS, TRANSFER_DATASET, Experiment
 from pyimagesearch.report.readers.semisupervised import finished as semisupervised_finished
@@ -81,10 +82,10 @@ def state(experiment: Experiment, root: Path) -> str:
         if semisupervised_finished(folder / "quick"):
             return "quick"
         return "unfinished-quick" if started(folder / "quick") else "missing"
-    # The calculators: their Markdown page is the result.
-    page = {"alexnet": "alexnet.md", "vgg19": "vgg19.md", "receptive_field": "receptive-field.md",
-            "inception": "inception.md", "detection": "counts.md"}[key]
-    return "full" if (folder / page).is_file() else "missing"
+    # The calculators: finished when their folder's completion record says so.
+    run = {"alexnet": "alexnet", "vgg19": "vgg19", "receptive_field": "receptive-field", "inception": "inception",
+           "detection": "."}[key]
+    return "full" if completion(folder / run) is not None else "missing"
 
 
 def wanted(mode: str, current: str) -> bool:

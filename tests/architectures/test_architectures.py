@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 import subprocess
 import sys
 from math import ceil
@@ -29,7 +30,9 @@ from pyimagesearch.architectures import (
 )
 from pyimagesearch.architectures.command import main
 from pyimagesearch.architectures.report import bytes_text, sum_text
+from pyimagesearch.architectures.errors import LayerError
 from pyimagesearch.core.cli import UserError, run
+from pyimagesearch.core.run import completion
 from pyimagesearch.lenet.model import LENET5_PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,8 +152,9 @@ def test_alexnet_two_gpus_and_one_gpu():
 
 
 def test_alexnet_rejects_the_papers_224_input():
-    with pytest.raises(UserError, match=r"^layer conv1: .*\(224 - 11\)/4 \+ 1 = 54\.25 is not a whole number"):
+    with pytest.raises(LayerError) as caught:
         alexnet((224, 224, 3))
+    assert re.match(r"^layer conv1: .*\(224 - 11\)/4 \+ 1 = 54\.25 is not a whole number", caught.value.sentence)
 
 
 def test_inception_modules_and_saving():
@@ -324,16 +328,27 @@ def test_strided_closed_form(layers, kernel, stride):
     ],
 )
 def test_bad_layers_name_themselves_in_one_sentence(layers, shape, message):
-    with pytest.raises(UserError, match=message) as caught:
+    # Library code raises ValueError (Keras-style text), never the command line's UserError; the command
+    # line prints its `sentence`.
+    with pytest.raises(ValueError) as caught:
         walk("bad", shape, layers)
-    text = str(caught.value)
+    assert isinstance(caught.value, LayerError) and not isinstance(caught.value, UserError)
+    text = caught.value.sentence
+    assert re.match(message, text), text
     assert text.count(". ") == 0 and text.endswith(".") and "\n" not in text
+    keras_style = str(caught.value)
+    assert keras_style.startswith(f"Layer {caught.value.layer}: ") and "\n" not in keras_style
+    if caught.value.received:
+        assert f". Received: {caught.value.received}." in keras_style
 
 
 def test_pool_stride_one_with_whole_output_passes_where_the_stride_two_one_fails():
     assert walk("ok", (8, 8, 3), [Conv2D("c", 8, 3), Pool2D("pool1", 2)]).rows[-1].output_shape == (3, 3, 8)
-    with pytest.raises(UserError, match=r"^layer pool1: its output height \(7 - 2\)/2 \+ 1 = 3\.5"):
+    with pytest.raises(LayerError) as caught:
         walk("bad", (9, 9, 3), [Conv2D("c", 8, 3), Pool2D("pool1", 2)])
+    assert re.match(r"^layer pool1: its output height \(7 - 2\)/2 \+ 1 = 3\.5", caught.value.sentence)
+    assert str(caught.value) == ("Layer pool1: its output height (7 - 2)/2 + 1 = 3.5 is not a whole number. "
+                                 "Change the input size or use 'same' padding.")
 
 
 # --- reports and the command line ---------------------------------------------------------
@@ -363,9 +378,12 @@ def test_cli_vgg19_markdown_has_table_1_and_files(tmp_path, capsys):
     assert "| TOTAL | 16,542,184 | 143,652,544 |" in out
     assert "143,652,544 + 14,696 = 143,667,240" in out
     assert "FLOPs = 2*19,632,062,464 = 39,264,124,928" in out
-    assert (tmp_path / "vgg19.md").read_text() == out
-    assert {p.name for p in tmp_path.iterdir()} == {"vgg19.md", "vgg19.json", "vgg19.csv", "vgg19.config.json"}
-    assert json.loads((tmp_path / "vgg19.config.json").read_text())["input"] == [224, 224, 3]
+    folder = tmp_path / "vgg19"
+    assert (folder / "vgg19.md").read_text() == out
+    assert {p.name for p in folder.iterdir()} == {"vgg19.md", "vgg19.json", "vgg19.csv", "config.json", "complete.json",
+                                                  ".lock"}
+    assert json.loads((folder / "config.json").read_text())["input"] == [224, 224, 3]
+    assert completion(folder)["kind"] == "architecture-vgg19"
 
 
 def test_cli_json_has_the_documented_keys(tmp_path, capsys):
@@ -380,17 +398,18 @@ def test_cli_json_has_the_documented_keys(tmp_path, capsys):
     assert fc1["calculation"] == "400*120 + 120 = 48,120"
     assert fc1["receptive_field"] == {"size": [32, 32], "jump": [4, 4], "start": [13.5, 13.5]}
     assert payload["totals"]["params"] == LENET5_PARAMS
-    assert json.loads((tmp_path / "lenet5.json").read_text()) == payload
+    assert json.loads((tmp_path / "lenet5" / "lenet5.json").read_text()) == payload
 
 
 def test_cli_inception_json_and_csv(tmp_path, capsys):
     status, out, _ = run_cli(["inception", "--format", "json", "--output", str(tmp_path)], capsys)
     payload = json.loads(out)
-    assert status == 0 and set(payload) == {"naive", "reduction", "saving"}
+    assert status == 0 and set(payload) == {"naive", "reduction", "saving", "filters"}
+    assert payload["filters"]["preset"] == "homework" and "not GoogLeNet's" in payload["filters"]["source"]
     assert payload["naive"]["layers"][-1]["output_shape"] == [32, 32, 672]
     assert payload["reduction"]["totals"]["macs"] == 354_418_688
     assert payload["saving"]["saved_macs"] == 761_266_176
-    argv = ["inception", "--format", "csv", "--input", "16x16x64", "--n3x3", "32", "--output", str(tmp_path)]
+    argv = ["inception", "--format", "csv", "--input", "16x16x64", "--n3x3", "32", "--output", str(tmp_path / "csv")]
     status, out, _ = run_cli(argv, capsys)
     lines = out.splitlines()
     assert lines[0].startswith("network,name,type,output_shape,activations,weights,biases,params,macs")
@@ -418,7 +437,7 @@ def test_cli_alexnet_markdown_compares_one_gpu(tmp_path, capsys):
     _, out, _ = run_cli(["alexnet", "--output", str(tmp_path)], capsys)
     assert "| conv2 | 2*((5*5*48)*128 + 128) = 307,456 | (5*5*96)*256 + 256 = 614,656 |" in out
     assert "62,378,344 - 60,965,224 = 1,413,120 more on one GPU" in out
-    payload = json.loads((tmp_path / "alexnet.json").read_text())
+    payload = json.loads((tmp_path / "alexnet" / "alexnet.json").read_text())
     assert payload["totals"]["params"] == 60_965_224
     assert payload["single_gpu"]["totals"]["params"] == 62_378_344
 
@@ -440,7 +459,8 @@ def test_cli_receptive_field(tmp_path, capsys):
     assert "3*(5*5*64)*64 = 307,200 weights" in out and "(13*13*64)*64 = 692,224" in out
     assert "multiply-adds" not in out.lower() and "activations" not in out.lower()  # nothing of it is counted here
     assert "start: the input coordinate of the centre of the first (top-left) unit's window" in out
-    argv = ["receptive-field", "--layers", "3", "--kernel", "3", "--stride", "2", "--format", "json", "--output", str(tmp_path)]
+    argv = ["receptive-field", "--layers", "3", "--kernel", "3", "--stride", "2", "--format", "json", "--output",
+            str(tmp_path / "strided")]
     _, out, _ = run_cli(argv, capsys)
     assert json.loads(out)["closed_form"]["size"] == 15
 
@@ -503,4 +523,4 @@ def test_the_deepest_exact_strided_stack_is_still_computed(tmp_path):
     # 1 + 2 * (2**52 - 1) = 2**53 - 1: the widest input below the limit.
     assert run(main, ["receptive-field", "--layers", "52", "--kernel", "3", "--stride", "2", "--format", "json",
                       "--output", str(tmp_path)]) == 0
-    assert json.loads((tmp_path / "receptive-field.json").read_text())["closed_form"]["size"] == 2**53 - 1
+    assert json.loads((tmp_path / "receptive-field" / "receptive-field.json").read_text())["closed_form"]["size"] == 2**53 - 1

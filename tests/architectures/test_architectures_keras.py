@@ -5,7 +5,8 @@ from math import prod
 
 import pytest
 
-from pyimagesearch.core.cli import UserError, quiet_tensorflow
+from pyimagesearch.architectures.errors import LayerError
+from pyimagesearch.core.cli import quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -151,8 +152,24 @@ def test_random_windows_against_keras_shapes():
                 )
         try:
             network = walk("random", (height, width, 2), specs)
-        except UserError:
+        except LayerError:
             continue  # a kernel that does not fit or a size that is not whole; Keras would floor it silently
         model = keras.Sequential([keras.Input((height, width, 2)), *keras_layers])
         compare(network, model.layers)
         checked += 1
+
+
+def test_googlenet_inception_3a_against_an_independent_keras_model():
+    """GoogLeNet's (3a) (Szegedy et al. 2015, Table 1) built in Keras; its count_params() against the calculator's."""
+    from pyimagesearch.architectures.networks import INCEPTION_FILTERS
+
+    x = keras.Input((28, 28, 192))
+    b1 = layers.Conv2D(64, 1, padding="same")(x)
+    b3 = layers.Conv2D(128, 3, padding="same")(layers.Conv2D(96, 1, padding="same")(x))
+    b5 = layers.Conv2D(32, 5, padding="same")(layers.Conv2D(16, 1, padding="same")(x))
+    bp = layers.Conv2D(32, 1, padding="same")(layers.MaxPooling2D(3, strides=1, padding="same")(x))
+    out = layers.Concatenate()([b1, b3, b5, bp])
+    model = keras.Model(x, out)
+    network = inception_reduction((28, 28, 192), **INCEPTION_FILTERS["googlenet-3a"])
+    assert model.count_params() == network.totals["params"] == 163_696
+    assert tuple(out.shape[1:]) == network.rows[-1].output_shape == (28, 28, 256)

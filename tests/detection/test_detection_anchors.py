@@ -25,7 +25,7 @@ def test_every_anchor_has_area_scale_squared_and_height_over_width_equal_to_its_
     boxes = base_anchors(SCALES, RATIOS)
     assert boxes.shape == (9, 4)
     for index, box in enumerate(boxes):
-        scale, ratio = SCALES[index // 3], RATIOS[index % 3]
+        ratio, scale = RATIOS[index // 3], SCALES[index % 3]  # ratio-major, as the released code
         width, height = box[2] - box[0], box[3] - box[1]
         assert width * height == pytest.approx(scale**2, rel=1e-12)
         assert height / width == pytest.approx(ratio, rel=1e-12)
@@ -34,8 +34,8 @@ def test_every_anchor_has_area_scale_squared_and_height_over_width_equal_to_its_
 
 def test_the_paper_anchor_sizes_rounded_to_pixels():
     widths, heights = np.rint(anchor_shapes(SCALES, RATIOS)).T
-    assert widths.tolist() == [181, 128, 91, 362, 256, 181, 724, 512, 362]
-    assert heights.tolist() == [91, 128, 181, 181, 256, 362, 362, 512, 724]
+    assert widths.tolist() == [181, 362, 724, 128, 256, 512, 91, 181, 362]
+    assert heights.tolist() == [91, 181, 362, 128, 256, 512, 181, 362, 724]
 
 
 @pytest.mark.parametrize("height, width, expected", [

@@ -104,9 +104,9 @@ def not_an_image(tmp_path):
     (["--short-side", "80"], "no anchor fits inside"),
     (["--iou", "0"], "must be in (0, 1]"),
     (["--iou", "1.5"], "must be in (0, 1]"),
-    (["--scales", "128", "-256"], "must be a finite number > 0"),
-    (["--scales", "0"], "must be a finite number > 0"),
-    (["--stride", "0"], "must be > 0"),
+    (["--scales", "128", "-256"], "'-256' is out of range: a scale must be in (0, 16000]"),
+    (["--scales", "0"], "'0' is out of range: a scale must be in (0, 16000]"),
+    (["--stride", "0"], "--stride must be between 1 and 256"),
     (["--ratios", "abc"], "is not a float"),
 ])
 def test_user_errors_are_one_sentence_with_status_2(argv, words, not_an_image, tmp_path, capsys):

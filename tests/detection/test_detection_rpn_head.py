@@ -44,6 +44,8 @@ def test_report_shows_the_calculations_and_the_vgg16_chain():
     assert "(1*1*512)*36 + 36 = 18,468" in markdown
     assert "| pool4 | floor(75/2) = 37 | floor(112/2) = 56 |" in markdown
     assert "37*56*18 = 37,296 scores" in markdown
+    assert "channel a of rpn_cls_score is anchor a's 'not object' score and channel k + a its 'object' score" in markdown
+    assert "anchor a is ratio-major" in markdown
     assert payload["totals"]["params"] == 2_387_510
     assert payload["vgg16"]["rpn_window_receptive_field"] == 228  # the paper's figure for VGG-16
     assert payload["vgg16"]["pooling_chain"] == {"height": [600, 300, 150, 75, 37], "width": [899, 449, 224, 112, 56]}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pyimagesearch.architectures.command import main as architectures
 from pyimagesearch.core.run import RunFolder
-
 from pyimagesearch.report import runner
 from pyimagesearch.report.collect import collect
 from pyimagesearch.report.files import load_dict
@@ -70,7 +70,9 @@ def test_states_of_transfer_semisupervised_and_calculators(tmp_path):
     assert state(tmp_path, "label_noise") == "unfinished-full"
 
     assert state(tmp_path, "vgg19") == "missing"
-    write_text(tmp_path / "architectures" / "vgg19.md", "# VGG19\n")
+    write_text(tmp_path / "architectures" / "vgg19" / "vgg19.md", "# VGG19\n")
+    assert state(tmp_path, "vgg19") == "missing"  # a page without its completion record is not finished
+    assert architectures(["vgg19", "--output", str(tmp_path / "architectures"), "--overwrite"]) == 0
     assert state(tmp_path, "vgg19") == "full" and state(tmp_path, "alexnet") == "missing"
 
 
@@ -89,14 +91,14 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     experiments = {"inception": EXPERIMENTS["inception"], "bad": bad, "clr": EXPERIMENTS["clr"]}
     monkeypatch.setattr(runner, "EXPERIMENTS", experiments)
     monkeypatch.setattr(runner, "state", lambda e, root: "full" if e.key == "inception" and (
-        root / "architectures" / "inception.md").is_file() else "missing")
+        root / "architectures" / "inception" / "inception.md").is_file() else "missing")
     root, folder, lines = tmp_path / "output", tmp_path / "output" / "report", []
     records = runner.run_missing("quick", root, folder, "runs.json", lines.append)
 
     assert records == load_dict(folder / "runs.json")
     assert records["inception"]["status"] == "ok" and records["inception"]["exit_status"] == 0
     assert records["inception"]["command"] == f"python -m pyimagesearch.architectures inception --output {root}/architectures"
-    assert (root / "architectures" / "inception.md").is_file()
+    assert (root / "architectures" / "inception" / "inception.md").is_file()
     assert "Output after filter concatenation" in (folder / "logs" / "inception.log").read_text()
     assert records["bad"]["status"] == "failed" and records["bad"]["exit_status"] == 2
     assert records["bad"]["reason"] == "argument --layers: '0' must be > 0"

@@ -1,13 +1,20 @@
 """Problem 2's results: the architecture calculator's tables (2.1-2.4) and the region proposals (2.5).
 
 Both commands write their answers as Markdown with every calculation shown;
-the report shows those files as they are, with the figures beside them.
+the report shows those files as they are, with the figures beside them. A
+folder counts as finished only when ``core.run.completion`` says so (a run cut
+short shows as unfinished, never as computed); detection's ``counts.json`` is
+read through its record, and a damaged one raises its ``RecordError``, whose
+sentence the report shows as the question's caveat.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pyimagesearch.core.run import completion
+from pyimagesearch.records.detection import DetectionCounts, RpnHead
 from pyimagesearch.report.document import Source, text
-from pyimagesearch.report.files import load_dict
 from pyimagesearch.report.readers.common import Context, figures, finish, markdown_file, new_source
 
 ARCHITECTURE_FILES = {"alexnet": "alexnet", "vgg19": "vgg19", "receptive_field": "receptive-field", "inception": "inception"}
@@ -24,28 +31,39 @@ DETECTION_FIGURES = {
 }
 
 
+def architecture_folder(root: Path, key: str) -> Path:
+    """Where ``python -m pyimagesearch.architectures <command> --output root`` writes: ``root/<command>/``."""
+    return Path(root) / ARCHITECTURE_FILES[key]
+
+
 def read_architecture(context: Context, key: str) -> list[Source]:
     source = new_source(context, key)
     name = ARCHITECTURE_FILES[key]
-    page = source.folder / f"{name}.md"
-    if not page.is_file():
+    folder = architecture_folder(source.folder, key)
+    page = folder / f"{name}.md"
+    if completion(folder) is None:
+        source.status = "partial" if page.is_file() else "missing"
         return [source]
     source.status = "full"
     source.blocks = markdown_file(page)
-    return [finish(source, context, key, [page], source.folder / f"{name}.config.json", ("format", "output"))]
+    return [finish(source, context, key, [page], folder / "config.json", ("format", "output"))]
 
 
 def read_detection(context: Context) -> list[Source]:
+    """The proposals' pages and figures of a finished folder; ``RecordError`` for a counts.json that fails its checks."""
     source = new_source(context, "detection")
     folder = source.folder
-    counts = load_dict(folder / "counts.json")
-    if not (folder / "counts.md").is_file():
+    if completion(folder) is None:
+        source.status = "partial" if (folder / "config.json").is_file() else "missing"
         return [source]
+    counts = DetectionCounts.read(folder)
+    RpnHead.read(folder)
     source.status = "full"
     for name in DETECTION_MARKDOWN:
         source.blocks += markdown_file(folder / name)
-    source.blocks += figures(folder, DETECTION_FIGURES)
-    stand_in = counts.get("stand_in") or load_dict(folder / "config.json").get("stand_in")
-    if stand_in:
-        source.caveats.append(text("Stand-in RPN outputs, not a trained network's: ", str(stand_in)))
-    return [finish(source, context, "detection", [folder / "counts.md"], folder / "config.json", ("output", "plot_top"))]
+    captions = {**DETECTION_FIGURES, "proposals_after_nms.png": "The highest-scoring proposals after NMS at IoU "
+                                                                f"{counts.settings.iou:g}"}
+    source.blocks += figures(folder, captions)
+    source.caveats.append(text("Stand-in RPN outputs, not a trained network's: ", counts.stand_in))
+    return [finish(source, context, "detection", [folder / "counts.md"], folder / "config.json",
+                   ("output", "plot_top", "image_sha256"))]
