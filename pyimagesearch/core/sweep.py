@@ -174,7 +174,7 @@ def run_trials(trials: Sequence[Trial], run_one: Callable[[Trial], Any], args: a
             log(f"{position[trial.name]}: finished in {results[trial.name].seconds:.1f} s "
                 f"({describe(results[trial.name].summary)})")
     ran = sum(result.status == "ran" for result in results.values())
-    log(f"{len(trials)} trials in {time.perf_counter() - started:.1f} s: {ran} ran ({how}), "
+    log(f"{len(trials)} trials in {time.perf_counter() - started:.1f} s: {f'{ran} ran ({how})' if ran else '0 ran'}, "
         f"{len(trials) - ran} kept from before")
     return [results[trial.name] for trial in trials]
 
