@@ -7,6 +7,7 @@ find_lr.py's grid (``lenet.grid.run_lr_grid``) run as its own ``RunFolder``:
 what a command's ``run_one`` looks like.
 """
 
+import fcntl
 import json
 import os
 import signal
@@ -83,13 +84,39 @@ def start_driver(root):
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def stop_session(process):
-    """Kill what is left of a driver's session (Ray's agents outlive a SIGKILLed driver): our own child's group only."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def session_members(session):
+    """The processes of a session (the driver and every Ray process it started, wherever they were reparented)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session:
+                members.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return members
+
+
+def stop_session(process, folders=()):
+    """Kill what is left of our own driver's session (Ray's agents outlive a SIGKILLed driver), by process id,
+    and wait until no process holds a trial's folder."""
+    deadline = time.monotonic() + 60
+    while (members := session_members(process.pid)) and time.monotonic() < deadline:
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
     process.wait(timeout=60)
+    for folder in folders:
+        with open(Path(folder) / ".lock", "a") as lock:
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, f"{folder} is still held"
+                    time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -104,7 +131,7 @@ def test_the_driver_killed_and_started_again_keeps_what_finished_and_ends_with_t
             time.sleep(0.1)
         os.kill(driver.pid, signal.SIGKILL)
     finally:
-        stop_session(driver)
+        stop_session(driver, [trial.folder for trial in lenet_trials(tmp_path) if Path(trial.folder).is_dir()])
     done = {trial.name: (Path(trial.folder) / "row.json").read_bytes()
             for trial in lenet_trials(tmp_path) if completion(trial.folder)}
     assert 1 <= len(done) < 3  # killed mid-sweep: some finished, the rest to do
