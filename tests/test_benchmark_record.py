@@ -54,6 +54,7 @@ def test_a_valid_file_round_trips(tmp_path):
     again = record.write(tmp_path / "again")
     assert BenchmarkResults.read(again) == record
     assert json.loads(again.read_text())["throughput"]["project_images_per_s"] == 5400.0
+    assert json.loads(again.read_text())["finder"]["finder_overhead_spread"] == SPREAD
 
 
 def test_a_file_written_after_the_first_step_is_valid(tmp_path):

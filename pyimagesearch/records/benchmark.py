@@ -36,6 +36,11 @@ class Spread(Record):
     median: float = field(metadata=POSITIVE)
     max: float = field(metadata=POSITIVE)
 
+    def to_json(self) -> dict:
+        """The plain ``{"min", "median", "max"}`` it always was: a value inside a record, not a file of its own."""
+        self.validate(self.KIND)
+        return {"min": self.min, "median": self.median, "max": self.max}
+
     def check(self) -> str | None:
         if not self.min <= self.median <= self.max:
             return f"has min {self.min}, median {self.median}, max {self.max}, which are not in order"

@@ -13,7 +13,9 @@ cannot compute are listed with the paper sections to read.
 index.html is one file with its figures embedded: it opens from disk, needs
 no network, and prints to PDF from a browser (Print, then Save as PDF).
 report.md is the same report in Markdown, its figures in figures/ beside it.
-Without --run nothing but the report's own folder is written.
+Without --run nothing but the report's own folder is written. The output
+root must be a folder of results (with --run it may also be new or empty);
+one report at a time writes into a report folder.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ here) is not part of the suite.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -118,8 +119,6 @@ def test_two_reports_into_one_folder_one_runs_the_other_exits_2(running):
     rerun = subprocess.run([sys.executable, "-m", "pyimagesearch.report", "--output-root", str(root)], cwd=ROOT,
                            env=environment(), capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
-    import json
-
     config = json.loads((root / "report" / "config.json").read_text())
     assert config["run"] is None and config["output_root"] == str(root)
     complete = json.loads((root / "report" / "complete.json").read_text())
