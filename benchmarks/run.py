@@ -24,14 +24,18 @@ after the run says whether other work shared the machine.
    epochs.
 5. Peak resident memory of find_lr.py --batch 64 and of one transfer epoch.
 
-Writes output/benchmarks/results.json and results.md.
+Writes output/benchmarks/results.json (a ``records.benchmark.BenchmarkResults``,
+rewritten after every step), results.md, config.json and, last,
+complete.json. A folder holding a finished run of the same settings is
+kept (--overwrite measures again); one of other settings is refused.
 
-usage: python benchmarks/run.py [--quick]
+usage: python benchmarks/run.py [--quick] [--overwrite]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -44,12 +48,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pyimagesearch.core.cli import (  # noqa: E402
-    HelpFormatter, add_verbose_argument, positive_int, quiet_tensorflow, run,
+    HelpFormatter, add_verbose_argument, bounded_int, quiet_tensorflow, run,
 )
 
 import numpy as np  # noqa: E402
 
+from pyimagesearch.records.benchmark import (  # noqa: E402
+    BenchmarkResults, Finder, Grid, LoadSample, Memory, Spread, Throughput, Transfer,
+)
+
 BATCH = 64
+MAX_ROUNDS = 100  # rounds of alternation: each takes a few epochs of three trainings
 IDLE_LOAD = 0.5  # 1-minute load average below which the machine counts as idle when the run begins
 TARGETS = {
     "throughput_ratio": ">= 1.25 (project / reference images/s)",
@@ -65,9 +74,9 @@ def timed(function) -> float:
     return time.perf_counter() - started
 
 
-def spread(values) -> dict:
-    """``{"min", "median", "max"}`` of a list of ratios."""
-    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+def spread(values) -> Spread:
+    """min, median and max of a list of ratios."""
+    return Spread(min=min(values), median=statistics.median(values), max=max(values))
 
 
 def alternate(sides: dict, rounds: int) -> dict[str, list[float]]:
@@ -97,7 +106,7 @@ def lenet_flops_per_image() -> float:
 
 # --- 1. throughput --------------------------------------------------------------------------------
 
-def bench_throughput(data, rounds: int) -> dict:
+def bench_throughput(data, rounds: int) -> Throughput:
     import keras
 
     from pyimagesearch.clr_callback import CyclicLR, CyclicalLearningRate
@@ -134,23 +143,23 @@ def bench_throughput(data, rounds: int) -> dict:
     ratios = {side: [t / p for t, p in zip(times[side], times["project"])] for side in ("reference", "plain")}
     peak = matmul_peak_gflops()
     flops = lenet_flops_per_image()
-    return {
-        "images": len(x), "rounds": rounds, "seconds": times,
-        "project_images_per_s": images_per_s["project"], "reference_images_per_s": images_per_s["reference"],
-        "plain_images_per_s": images_per_s["plain"],
-        "throughput_ratio": statistics.median(ratios["reference"]), "throughput_ratio_spread": spread(ratios["reference"]),
-        "plain_ratio": statistics.median(ratios["plain"]), "plain_ratio_spread": spread(ratios["plain"]),
-        "reference_jit_compile": bool(reference.jit_compile),
-        "matmul_peak_gflops": peak, "flops_per_image": flops,
-        "project_fraction_of_peak": images_per_s["project"] * flops / (peak * 1e9),
-        "reference_fraction_of_peak": images_per_s["reference"] * flops / (peak * 1e9),
-        "plain_fraction_of_peak": images_per_s["plain"] * flops / (peak * 1e9),
-    }
+    return Throughput(
+        images=len(x), rounds=rounds, seconds=times,
+        project_images_per_s=images_per_s["project"], reference_images_per_s=images_per_s["reference"],
+        plain_images_per_s=images_per_s["plain"],
+        throughput_ratio=statistics.median(ratios["reference"]), throughput_ratio_spread=spread(ratios["reference"]),
+        plain_ratio=statistics.median(ratios["plain"]), plain_ratio_spread=spread(ratios["plain"]),
+        reference_jit_compile=bool(reference.jit_compile),
+        matmul_peak_gflops=peak, flops_per_image=float(flops),
+        project_fraction_of_peak=images_per_s["project"] * flops / (peak * 1e9),
+        reference_fraction_of_peak=images_per_s["reference"] * flops / (peak * 1e9),
+        plain_fraction_of_peak=images_per_s["plain"] * flops / (peak * 1e9),
+    )
 
 
 # --- 2. LR range test overhead --------------------------------------------------------------------
 
-def bench_finder(data, rounds: int, batches: int) -> dict:
+def bench_finder(data, rounds: int, batches: int) -> Finder:
     import keras
 
     from pyimagesearch.core.pipeline import make_dataset
@@ -174,16 +183,16 @@ def bench_finder(data, rounds: int, batches: int) -> dict:
     }, rounds)
     ratios = [f / p for f, p in zip(times["finder"], times["plain"])]
     recorded = len(finder.raw_losses)
-    return {
-        "batches": batches, "rounds": rounds, "losses_recorded": recorded, "seconds": times,
-        "finder_s": statistics.median(times["finder"]), "plain_fit_s": statistics.median(times["plain"]),
-        "finder_overhead": statistics.median(ratios), "finder_overhead_spread": spread(ratios),
-    }
+    return Finder(
+        batches=batches, rounds=rounds, losses_recorded=recorded, seconds=times,
+        finder_s=statistics.median(times["finder"]), plain_fit_s=statistics.median(times["plain"]),
+        finder_overhead=statistics.median(ratios), finder_overhead_spread=spread(ratios),
+    )
 
 
 # --- 3. the grid ------------------------------------------------------------------------------------
 
-def bench_grid(data, lrs, epochs: int, limit: int | None) -> dict:
+def bench_grid(data, lrs, epochs: int, limit: int | None) -> Grid:
     import keras
 
     import find_lr
@@ -208,11 +217,11 @@ def bench_grid(data, lrs, epochs: int, limit: int | None) -> dict:
 
     reference = timed(separate)
     diverged = [row for row in rows if row["diverged"] == "yes"]
-    return {
-        "lrs": len(lrs), "epochs": epochs, "grid_s": project, "separate_runs_s": reference,
-        "grid_ratio": project / reference, "grid_ratio_spread": spread([project / reference]), "diverged": len(diverged),
-        "diverged_epochs_run": [int(row["epochs_run"]) for row in diverged],
-    }
+    return Grid(
+        lrs=len(lrs), epochs=epochs, grid_s=project, separate_runs_s=reference,
+        grid_ratio=project / reference, grid_ratio_spread=spread([project / reference]), diverged=len(diverged),
+        diverged_epochs_run=[int(row["epochs_run"]) for row in diverged],
+    )
 
 
 # --- 4. transfer ------------------------------------------------------------------------------------
@@ -229,7 +238,7 @@ def write_images(folder: Path, classes: int, per_class: int, size: int) -> Path:
     return folder
 
 
-def bench_transfer(images: Path, epochs: int, image_size: int) -> dict:
+def bench_transfer(images: Path, epochs: int, image_size: int) -> Transfer:
     """Each mode runs as ``python transfer.py``, as a user runs it, in a process of its own."""
     from pyimagesearch.core.outputs import read_csv
 
@@ -246,11 +255,11 @@ def bench_transfer(images: Path, epochs: int, image_size: int) -> dict:
         epochs_s[mode] = [float(row["seconds"]) for row in history[1:]]
         seconds[mode] = statistics.median(epochs_s[mode])
     ratios = [f / e for f, e in zip(epochs_s["finetune"], epochs_s["feature"])]
-    return {
-        "epochs": epochs, "image_size": image_size, "batch": BATCH, "epoch_seconds": epochs_s,
-        "finetune_epoch_s": seconds["finetune"], "feature_epoch_s": seconds["feature"],
-        "transfer_speedup": statistics.median(ratios), "transfer_speedup_spread": spread(ratios),
-    }
+    return Transfer(
+        epochs=epochs, image_size=image_size, batch=BATCH, epoch_seconds=epochs_s,
+        finetune_epoch_s=seconds["finetune"], feature_epoch_s=seconds["feature"],
+        transfer_speedup=statistics.median(ratios), transfer_speedup_spread=spread(ratios),
+    )
 
 
 # --- 5. memory --------------------------------------------------------------------------------------
@@ -277,7 +286,7 @@ def peak_rss_mb(command: list[str]) -> float:
     return kib / 1024
 
 
-def bench_memory(images: Path, quick: bool) -> dict:
+def bench_memory(images: Path, quick: bool) -> Memory:
     python = sys.executable
     baseline = peak_rss_mb([python, "-c", "import tensorflow, keras; tensorflow.constant(1)"])
     data_mb = 0.0
@@ -289,35 +298,35 @@ def bench_memory(images: Path, quick: bool) -> dict:
     transfer = [python, "transfer.py", "--data-dir", str(images), "--mode", "finetune", "--lr", "1e-5",
                 "--epochs", "1", "--batch", str(BATCH), "--image-size", "64", "--weights", "none",
                 "--output", tempfile.mkdtemp(prefix="mem-")]
-    return {
-        "tensorflow_import_mb": baseline,
-        "find_lr_peak_mb": peak_rss_mb(find),
-        "find_lr_float32_images_mb": data_mb,
-        "transfer_epoch_peak_mb": peak_rss_mb(transfer),
-        "resnet50_weights_mb": 23.6e6 * 4 / 2**20,
-    }
+    return Memory(
+        tensorflow_import_mb=baseline,
+        find_lr_peak_mb=peak_rss_mb(find),
+        find_lr_float32_images_mb=data_mb,
+        transfer_epoch_peak_mb=peak_rss_mb(transfer),
+        resnet50_weights_mb=23.6e6 * 4 / 2**20,
+    )
 
 
 # --- report -----------------------------------------------------------------------------------------
 
-def verdicts(results: dict) -> dict:
-    t, f, g, r = (results[k] for k in ("throughput", "finder", "grid", "transfer"))
+def verdicts(results: BenchmarkResults) -> dict:
+    t, f, g, r = results.throughput, results.finder, results.grid, results.transfer
     return {
-        "throughput_ratio": t["throughput_ratio"] >= 1.25,
-        "finder_overhead": f["finder_overhead"] <= 1.10,
-        "grid_ratio": g["grid_ratio"] <= 0.80,
-        "transfer_speedup": r["transfer_speedup"] >= 10,
+        "throughput_ratio": t.throughput_ratio >= 1.25,
+        "finder_overhead": f.finder_overhead <= 1.10,
+        "grid_ratio": g.grid_ratio <= 0.80,
+        "transfer_speedup": r.transfer_speedup >= 10,
     }
 
 
-def spread_text(values: dict, digits: int = 2) -> str:
-    return " / ".join(f"{values[key]:.{digits}f}" for key in ("min", "median", "max"))
+def spread_text(values: Spread, digits: int = 2) -> str:
+    return " / ".join(f"{value:.{digits}f}" for value in (values.min, values.median, values.max))
 
 
-def load_text(load: list[dict], cores: int) -> str:
+def load_text(load: list[LoadSample], cores: int) -> str:
     """The 1-minute load averages sampled during the run, and whether the machine was idle when it began."""
-    before = load[0]["load_1min"]
-    samples = ", ".join(f"{sample['load_1min']:.2f} {sample['when']}" for sample in load)
+    before = load[0].load_1min
+    samples = ", ".join(f"{sample.load_1min:.2f} {sample.when}" for sample in load)
     state = (f"the machine was idle when the run began (below {IDLE_LOAD} on {cores} cores)" if before < IDLE_LOAD
              else f"the machine was busy when the run began ({before:.2f} on {cores} cores: other jobs were running, "
                   "so the figures are less reliable than on an idle machine)")
@@ -325,91 +334,102 @@ def load_text(load: list[dict], cores: int) -> str:
             "busy, so the load during the run includes its own.")
 
 
-def markdown(results: dict) -> str:
-    t, f, g, r, m = (results[k] for k in ("throughput", "finder", "grid", "transfer", "memory"))
+def markdown(results: BenchmarkResults) -> str:
+    t, f, g, r, m = results.throughput, results.finder, results.grid, results.transfer, results.memory
     met = {key: "met" if ok else "**not met**" for key, ok in verdicts(results).items()}
     lines = [
-        f"Benchmarks ({'quick' if results['quick'] else 'full'} run, {results['when']}, {results['machine']}). "
+        f"Benchmarks ({'quick' if results.quick else 'full'} run, {results.when}, {results.machine}). "
         "Sides alternated round after round in one process; the ratio is the median of the rounds' ratios, the "
         "spread their min / median / max.",
         "",
         "| benchmark | project | reference | ratio | spread of the ratio | target |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| LeNet-5 training, images/s ({t['images']:,} images, batch {BATCH}, {t['rounds']} rounds): reference "
-        f"model.fit with the per-batch CyclicLR callback | {t['project_images_per_s']:,.0f} | "
-        f"{t['reference_images_per_s']:,.0f} | {t['throughput_ratio']:.2f}x | {spread_text(t['throughput_ratio_spread'])} | "
+        f"| LeNet-5 training, images/s ({t.images:,} images, batch {BATCH}, {t.rounds} rounds): reference "
+        f"model.fit with the per-batch CyclicLR callback | {t.project_images_per_s:,.0f} | "
+        f"{t.reference_images_per_s:,.0f} | {t.throughput_ratio:.2f}x | {spread_text(t.throughput_ratio_spread)} | "
         f"{TARGETS['throughput_ratio']}: {met['throughput_ratio']} |",
-        f"| the same, reference plain model.fit at a fixed LR, no callback | {t['project_images_per_s']:,.0f} | "
-        f"{t['plain_images_per_s']:,.0f} | {t['plain_ratio']:.2f}x | {spread_text(t['plain_ratio_spread'])} | "
+        f"| the same, reference plain model.fit at a fixed LR, no callback | {t.project_images_per_s:,.0f} | "
+        f"{t.plain_images_per_s:,.0f} | {t.plain_ratio:.2f}x | {spread_text(t.plain_ratio_spread)} | "
         "reported, no target |",
-        f"| LR range test over {f['batches']} batches, s ({f['rounds']} rounds): reference plain fit | "
-        f"{f['finder_s']:.2f} | {f['plain_fit_s']:.2f} | {f['finder_overhead']:.2f} | "
-        f"{spread_text(f['finder_overhead_spread'])} | {TARGETS['finder_overhead']}: {met['finder_overhead']} |",
-        f"| grid of {g['lrs']} LRs x {g['epochs']} epochs, s (1 pair): reference separate model.fit runs | "
-        f"{g['grid_s']:.1f} | {g['separate_runs_s']:.1f} | {g['grid_ratio']:.2f} | one pair | "
+        f"| LR range test over {f.batches} batches, s ({f.rounds} rounds): reference plain fit | "
+        f"{f.finder_s:.2f} | {f.plain_fit_s:.2f} | {f.finder_overhead:.2f} | "
+        f"{spread_text(f.finder_overhead_spread)} | {TARGETS['finder_overhead']}: {met['finder_overhead']} |",
+        f"| grid of {g.lrs} LRs x {g.epochs} epochs, s (1 pair): reference separate model.fit runs | "
+        f"{g.grid_s:.1f} | {g.separate_runs_s:.1f} | {g.grid_ratio:.2f} | one pair | "
         f"{TARGETS['grid_ratio']}: {met['grid_ratio']} |",
-        f"| transfer epoch after the first, s ({r['image_size']} px, batch {BATCH}, {len(r['epoch_seconds']['feature'])} "
-        f"epochs): feature mode against finetune | {r['feature_epoch_s']:.3f} | {r['finetune_epoch_s']:.2f} | "
-        f"{r['transfer_speedup']:.0f}x | {spread_text(r['transfer_speedup_spread'], 0)} | "
+        f"| transfer epoch after the first, s ({r.image_size} px, batch {BATCH}, {len(r.epoch_seconds['feature'])} "
+        f"epochs): feature mode against finetune | {r.feature_epoch_s:.3f} | {r.finetune_epoch_s:.2f} | "
+        f"{r.transfer_speedup:.0f}x | {spread_text(r.transfer_speedup_spread, 0)} | "
         f"{TARGETS['transfer_speedup']}: {met['transfer_speedup']} |",
         "",
-        load_text(results["load"], os.cpu_count() or 1),
+        load_text(results.load, os.cpu_count() or 1),
         "",
-        f"LeNet-5 costs {t['flops_per_image'] / 1e6:.2f} MFLOP per image (forward + backward = 3 x 2 x multiply-adds); "
-        f"NumPy's float32 matrix product reaches {t['matmul_peak_gflops']:.0f} GFLOP/s here, so training runs at "
-        f"{100 * t['project_fraction_of_peak']:.1f}% of that peak (the CyclicLR reference "
-        f"{100 * t['reference_fraction_of_peak']:.1f}%, plain fit {100 * t['plain_fraction_of_peak']:.1f}%; the "
-        f"references compile with jit_compile={t['reference_jit_compile']}). "
-        f"The finder recorded {f['losses_recorded']} true batch losses. "
-        f"The grid stopped {g['diverged']} diverging LR(s) after {g['diverged_epochs_run']} epoch(s).",
+        f"LeNet-5 costs {t.flops_per_image / 1e6:.2f} MFLOP per image (forward + backward = 3 x 2 x multiply-adds); "
+        f"NumPy's float32 matrix product reaches {t.matmul_peak_gflops:.0f} GFLOP/s here, so training runs at "
+        f"{100 * t.project_fraction_of_peak:.1f}% of that peak (the CyclicLR reference "
+        f"{100 * t.reference_fraction_of_peak:.1f}%, plain fit {100 * t.plain_fraction_of_peak:.1f}%; the "
+        f"references compile with jit_compile={t.reference_jit_compile}). "
+        f"The finder recorded {f.losses_recorded} true batch losses. "
+        f"The grid stopped {g.diverged} diverging LR(s) after {g.diverged_epochs_run} epoch(s).",
         "",
-        f"Peak resident memory: find_lr.py {m['find_lr_peak_mb']:,.0f} MiB, one transfer epoch "
-        f"{m['transfer_epoch_peak_mb']:,.0f} MiB. Importing TensorFlow and Keras alone takes "
-        f"{m['tensorflow_import_mb']:,.0f} MiB; the Fashion-MNIST images as float32 are "
-        f"{m['find_lr_float32_images_mb']:,.0f} MiB (held once in NumPy and once more by tf.data); ResNet50's "
-        f"weights are {m['resnet50_weights_mb']:,.0f} MiB, and fine-tuning keeps its activations for the backward pass.",
+        f"Peak resident memory: find_lr.py {m.find_lr_peak_mb:,.0f} MiB, one transfer epoch "
+        f"{m.transfer_epoch_peak_mb:,.0f} MiB. Importing TensorFlow and Keras alone takes "
+        f"{m.tensorflow_import_mb:,.0f} MiB; the Fashion-MNIST images as float32 are "
+        f"{m.find_lr_float32_images_mb:,.0f} MiB (held once in NumPy and once more by tf.data); ResNet50's "
+        f"weights are {m.resnet50_weights_mb:,.0f} MiB, and fine-tuning keeps its activations for the backward pass.",
     ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
-    load = [{"when": "before", "load_1min": os.getloadavg()[0]}]  # before this process adds to it
+    load = [LoadSample(when="before", load_1min=os.getloadavg()[0])]  # before this process adds to it
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes (figures, not targets)")
-    parser.add_argument("--rounds", type=positive_int, default=None,
+    parser.add_argument("--rounds", type=bounded_int(1, MAX_ROUNDS, "--rounds"), default=None,
                         help="rounds of alternation for the throughput and range-test comparisons (7; quick 3)")
-    parser.add_argument("--output", type=Path, default=ROOT / "output" / "benchmarks", help="output folder")
+    parser.add_argument("--output", default=str(ROOT / "output" / "benchmarks"), help="output folder")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="measure again into a folder that holds a finished run (or one of other settings)")
     add_verbose_argument(parser)
     args = parser.parse_args(argv)
     quiet_tensorflow(args.verbose)
 
+    from pyimagesearch.core.outputs import prepare_dir, write_text
+    from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lr_policies import grid_lrs
-    from pyimagesearch.core.outputs import prepare_dir, write_json, write_text
 
-    folder = prepare_dir(args.output)
     rounds = args.rounds or (3 if args.quick else 7)
-    data = load_splits(limit=6000 if args.quick else None)
-    images = write_images(Path(tempfile.mkdtemp(prefix="images-")), 3, 16 if args.quick else 128, 72)
-    results = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M"),
-               "machine": f"{os.cpu_count()} CPU cores", "load": load}
-    steps = [
-        ("throughput", lambda: bench_throughput(data, rounds)),
-        ("finder", lambda: bench_finder(data, rounds, 100 if args.quick else 844)),
-        ("grid", lambda: bench_grid(data, grid_lrs(1e-9, 1e1, 4 if args.quick else 10), 1 if args.quick else 5,
-                                    6000 if args.quick else None)),
-        ("transfer", lambda: bench_transfer(images, 3 if args.quick else 5, 32 if args.quick else 64)),
-        ("memory", lambda: bench_memory(images, args.quick)),
-    ]
-    for name, step in steps:
-        print(f"running {name} ...", flush=True)
-        results[name] = step()
-        load.append({"when": f"after {name}", "load_1min": os.getloadavg()[0]})
-        write_json(folder / "results.json", results)
-    results["targets_met"] = verdicts(results)
-    write_json(folder / "results.json", results)
-    table = markdown(results)
-    write_text(folder / "results.md", table)
+    with RunFolder(args.output, "benchmark", {"quick": args.quick, "rounds": rounds}, overwrite=args.overwrite) as run:
+        folder = run.folder
+        if run.finished:
+            print(f"{folder} holds a finished benchmark run at these settings (results.md); kept as it is. Pass "
+                  "--overwrite to measure again.")
+            return 0
+        prepare_dir(folder)
+        data = load_splits(limit=6000 if args.quick else None)
+        images = write_images(Path(tempfile.mkdtemp(prefix="images-")), 3, 16 if args.quick else 128, 72)
+        results = BenchmarkResults(quick=args.quick, when=time.strftime("%Y-%m-%d %H:%M"),
+                                   machine=f"{os.cpu_count()} CPU cores", load=load)
+        steps = [
+            ("throughput", lambda: bench_throughput(data, rounds)),
+            ("finder", lambda: bench_finder(data, rounds, 100 if args.quick else 844)),
+            ("grid", lambda: bench_grid(data, grid_lrs(1e-9, 1e1, 4 if args.quick else 10), 1 if args.quick else 5,
+                                        6000 if args.quick else None)),
+            ("transfer", lambda: bench_transfer(images, 3 if args.quick else 5, 32 if args.quick else 64)),
+            ("memory", lambda: bench_memory(images, args.quick)),
+        ]
+        for name, step in steps:
+            print(f"running {name} ...", flush=True)
+            measured = step()
+            load = [*load, LoadSample(when=f"after {name}", load_1min=os.getloadavg()[0])]
+            results = dataclasses.replace(results, **{name: measured}, load=load)
+            results.write(folder)
+        results = dataclasses.replace(results, targets_met=verdicts(results))
+        results.write(folder)
+        table = markdown(results)
+        write_text(folder / "results.md", table)
+        run.complete(quick=args.quick, summary={"targets_met": results.targets_met})
     print(table)
     return 0
 

@@ -13,7 +13,9 @@ cannot compute are listed with the paper sections to read.
 index.html is one file with its figures embedded: it opens from disk, needs
 no network, and prints to PDF from a browser (Print, then Save as PDF).
 report.md is the same report in Markdown, its figures in figures/ beside it.
-Without --run nothing but the report's own folder is written.
+Without --run nothing but the report's own folder is written. The output
+root must be a folder of results (with --run it may also be new or empty);
+one report at a time writes into a report folder.
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import HelpFormatter
+from pyimagesearch.core.cli import HelpFormatter, UserError
 
-DEFAULT_ROOT = Path("output")
+DEFAULT_ROOT = "output"
+# What the report writes in its folder, each a file: a folder of one of these names would stop the report half-way.
+REPORT_FILES = ("index.html", "report.md", "runs.json", "config.json", "complete.json")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pyimagesearch.report", description=__doc__,
                                      formatter_class=HelpFormatter)
-    parser.add_argument("--output-root", type=Path, default=DEFAULT_ROOT,
+    parser.add_argument("--output-root", default=DEFAULT_ROOT,
                         help="the folder the experiments write into, with find_lr/, clr/, architectures/, transfer/ ...")
-    parser.add_argument("--output", type=Path, default=None,
+    parser.add_argument("--output", default=None,
                         help="folder for index.html, report.md, figures/, runs.json and logs/ (default: <output-root>/report)")
     parser.add_argument("--run", choices=("quick", "full"), default=None,
                         help="before the report, run the experiments whose results are missing: quick (subsets and "
@@ -41,29 +45,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def results_root(name: str, run: str | None) -> Path:
+    """``--output-root`` as a folder of results; with ``--run`` also a new or empty folder, which the runner fills."""
+    from pyimagesearch.report.questions import EXPERIMENTS
+
+    if name.strip() == "":
+        raise UserError("--output-root is empty; name the folder the experiments write into, for example "
+                        f"--output-root {DEFAULT_ROOT}")
+    root = Path(name)
+    tops = sorted({experiment.folder.split("/")[0] for experiment in EXPERIMENTS.values()} | {"report"})
+    make_them = "or make the results first with python -m pyimagesearch.report --run quick"
+    if root.exists() and not root.is_dir():
+        raise UserError(f"--output-root {root} is a file, not a folder of results; name the folder the experiments "
+                        f"write into (default {DEFAULT_ROOT})")
+    if not root.exists():
+        if run:
+            return root
+        raise UserError(f"--output-root {root} does not exist; name the folder the experiments wrote into (default "
+                        f"{DEFAULT_ROOT}), {make_them}")
+    if any((root / top).is_dir() for top in tops) or (run and not any(root.iterdir())):
+        return root
+    raise UserError(f"--output-root {root} is not a results folder: it holds none of {', '.join(t + '/' for t in tops)}; "
+                    f"name the folder the experiments wrote into (default {DEFAULT_ROOT})"
+                    + (", or a new or empty folder for --run" if run else f", {make_them}"))
+
+
+def check_report_folder(folder: Path) -> None:
+    """Refuse, before anything runs, a report folder where one of the report's files is a folder."""
+    for name in REPORT_FILES:
+        if (folder / name).is_dir():
+            raise UserError(f"{folder / name} is a folder, where the report writes its {name}; move it away, or choose "
+                            "another --output")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pyimagesearch.core.outputs import prepare_dir, write_bytes, write_text
+    from pyimagesearch.core.run import RunFolder, check_output_path
     from pyimagesearch.report.collect import RUNS_FILE, collect
     from pyimagesearch.report.render_html import render_html, summary
     from pyimagesearch.report.render_markdown import FIGURE_FOLDER, render_markdown
 
-    folder = prepare_dir(args.output or args.output_root / "report")
-    if args.run:
-        from pyimagesearch.report.runner import run_missing
+    root = results_root(args.output_root, args.run)
+    folder = check_output_path(args.output) if args.output is not None else root / "report"
+    check_report_folder(folder)
+    # The report has no settings of its own: it is rebuilt from the results every time. Its folder is owned
+    # all the same, so that two reports (and two runners) never write into one folder at once.
+    with RunFolder(folder, "report", {}, config={"output_root": str(root), "run": args.run}) as run:
+        if run.finished:
+            run.reopen()
+        prepare_dir(folder)
+        if args.run:
+            from pyimagesearch.report.runner import run_missing
 
-        run_missing(args.run, args.output_root, folder, RUNS_FILE)
-    report = collect(args.output_root, folder)
-    page = render_html(report)
-    write_text(folder / "index.html", page)
+            run_missing(args.run, root, folder, RUNS_FILE)
+        report = collect(root, folder)
+        page = render_html(report)
+        write_text(folder / "index.html", page)
 
-    markdown, copies = render_markdown(report)
-    figures = prepare_dir(folder / FIGURE_FOLDER)
-    for old in figures.glob("*.png"):  # figures of an earlier report that this one may not have
-        old.unlink()
-    for path, target in copies:
-        write_bytes(folder / target, path.read_bytes())
-    write_text(folder / "report.md", markdown)
+        markdown, copies = render_markdown(report)
+        figures = prepare_dir(folder / FIGURE_FOLDER)
+        for old in figures.glob("*.png"):  # figures of an earlier report that this one may not have
+            old.unlink()
+        for path, target in copies:
+            write_bytes(folder / target, path.read_bytes())
+        write_text(folder / "report.md", markdown)
+        statuses = [source.status for question in report.questions for source in question.sources]
+        run.complete(quick="quick" in statuses, summary={
+            "questions": {question.id: question.status for question in report.questions}, "figures": len(copies)})
     print(summary(report))
     print(f"written {folder / 'index.html'} ({len(page.encode()) / 1e6:.1f} MB, {len(copies)} figures embedded) and "
           f"{folder / 'report.md'}")

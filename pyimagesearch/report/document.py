@@ -94,6 +94,7 @@ STATUS_WORDS = {
     "full": "computed",
     "quick": "computed at quick settings",
     "partial": "partly computed",
+    "invalid": "not shown: a result file failed its check",
     "missing": "not computed yet",
     "reading": "answered by reading",
 }
@@ -105,7 +106,7 @@ class Source:
 
     title: str
     folder: Path
-    status: str  # "full", "quick", "partial" (unfinished) or "missing"
+    status: str  # "full", "quick", "partial" (unfinished), "invalid" (a result file failed its check) or "missing"
     blocks: list[Block] = field(default_factory=list)
     caveats: list[Inline] = field(default_factory=list)
     settings: list[tuple[str, str]] = field(default_factory=list)
@@ -132,6 +133,8 @@ class Question:
         states = {source.status for source in self.sources}
         if not states:
             return "reading"
+        if "invalid" in states:
+            return "invalid"
         if states == {"full"}:
             return "full"
         if states <= {"full", "quick"}:

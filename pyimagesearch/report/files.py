@@ -1,7 +1,17 @@
-"""Reading run folders defensively: a missing, empty or corrupt file is None, never an exception.
+"""Reading what is not a result (logs, dates, settings, figures) tolerantly, and formatting results strictly.
 
-Other commands write these files, and some of them change over time, so every
-reader returns plain data or None and every formatter accepts None.
+The tolerant helpers (``load_text``, ``last_line``, ``modified``,
+``scalar_settings``, ``pngs``, ``subfolders``, ``load_dict`` for the
+runner's own runs.json) return None or an empty value for a missing or
+damaged file: a log line or a date that cannot be read costs the report
+nothing. Results are read through their records (``pyimagesearch.records``),
+which name a bad file and field in a ``RecordError``.
+
+The formatters of numbers are strict: None (a value a record allows to be
+absent) is shown as "-", but a value that cannot be what it stands for (an
+accuracy of 1.7, a learning rate of -0.01, NaN) raises ``ImpossibleValue``
+rather than being printed; the report then shows the question's caveat
+instead of its numbers (``collect``).
 """
 
 from __future__ import annotations
@@ -63,6 +73,35 @@ def modified(*paths: Path) -> str | None:
     return datetime.fromtimestamp(max(times)).strftime("%Y-%m-%d %H:%M") if times else None
 
 
+class ImpossibleValue(ValueError):
+    """A number that cannot be what it is shown as; ``shown`` and ``problem`` make the report's sentence."""
+
+    def __init__(self, value: Any, problem: str):
+        self.value, self.problem = value, problem
+        self.shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        super().__init__(f"Argument `value` {problem}. Received: value={self.shown}")
+
+
+def _absent(value: Any) -> bool:
+    """None, or an empty CSV cell: a value that is not there (a diverged run's loss), shown as "-"."""
+    return value is None or value == ""
+
+
+def _checked(value: Any, test, problem: str) -> float:
+    """``value`` as a float when it is a finite number (or numeric text) that passes ``test``; else ``ImpossibleValue``."""
+    result = None if isinstance(value, bool) else _float(value)
+    if result is None or not math.isfinite(result) or not test(result):
+        raise ImpossibleValue(value, problem)
+    return result
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def number(value: Any) -> float | None:
     """``value`` as a finite float (numbers and numeric strings), else None."""
     if isinstance(value, bool):
@@ -75,7 +114,13 @@ def number(value: Any) -> float | None:
 
 
 def fmt(value: Any, spec: str = ".4g") -> str:
-    """``value`` formatted with ``spec`` when it is a number, itself when it is other text, "-" when missing."""
+    """``value`` formatted with ``spec`` when it is a number, itself when it is other text, "-" when missing.
+
+    NaN and infinity (as numbers or as text) are never printed: ``ImpossibleValue``.
+    """
+    parsed = None if isinstance(value, bool) else _float(value)
+    if parsed is not None and not math.isfinite(parsed):
+        raise ImpossibleValue(value, "is not a finite number")
     result = number(value)
     if result is not None:
         if spec.endswith("d") or spec == ",":
@@ -95,9 +140,23 @@ def readable(value: Any) -> str:
 
 
 def percent(value: Any, digits: int = 2) -> str:
-    """0.8734 -> "87.34%"; missing -> "-"."""
-    result = number(value)
-    return "-" if result is None else f"{100 * result:.{digits}f}%"
+    """An accuracy (a share in [0, 1]) as a percentage: 0.8734 -> "87.34%"; absent (None, "") -> "-".
+
+    Anything else (1.7, -0.1, NaN, text) raises ``ImpossibleValue``: "170.00%" is never shown.
+    """
+    if _absent(value):
+        return "-"
+    return f"{100 * _checked(value, lambda v: 0.0 <= v <= 1.0, 'is not an accuracy (it must be in [0, 1])'):.{digits}f}%"
+
+
+def learning_rate(value: Any, spec: str = ".3g") -> str:
+    """A learning rate formatted with ``spec``: 0.00073 -> "0.00073"; absent (None, "") -> "-".
+
+    A rate that is not finite and > 0 (-0.01, 0, NaN, text) raises ``ImpossibleValue``.
+    """
+    if _absent(value):
+        return "-"
+    return format(_checked(value, lambda v: v > 0, "is not a learning rate (it must be finite and > 0)"), spec)
 
 
 def scalar_settings(config: dict, skip: tuple[str, ...] = ("environment",)) -> list[tuple[str, str]]:

@@ -51,6 +51,7 @@ figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
 .s-quick { color: #9a6700; border-color: #9a6700; }
 .s-partial { color: #bc4c00; border-color: #bc4c00; }
 .s-missing { color: #cf222e; border-color: #cf222e; }
+.s-invalid { color: #cf222e; border-color: #cf222e; background: #fff5f5; }
 .s-reading { color: #0969da; border-color: #0969da; }
 .task { border-left: 3px solid var(--line); padding-left: .7rem; color: var(--muted); }
 .source { border-top: 1px dashed var(--line); margin-top: 1.2rem; }
@@ -230,7 +231,8 @@ class HtmlRenderer:
 def summary(report: Report) -> str:
     """One sentence: when and from where the report was built, and how many questions have results."""
     counts = {status: sum(q.status == status for q in report.questions) for status in STATUS_WORDS}
-    parts = [f"{counts[status]} {STATUS_WORDS[status]}" for status in ("full", "quick", "partial", "missing") if counts[status]]
+    parts = [f"{counts[status]} {STATUS_WORDS[status]}" for status in ("full", "quick", "partial", "invalid", "missing")
+             if counts[status]]
     return (f"Built {report.built} from the results under {report.root}. Of the {len(report.questions)} questions the "
             f"project computes: {', '.join(parts)}. {len(report.reading)} more are answered by reading the papers.")
 

@@ -1,12 +1,20 @@
 """``--run quick|full``: run the experiments whose results are missing, one subprocess each, with progress.
 
-``quick`` runs every experiment that has no results yet (neither quick nor
-full) at quick settings. ``full`` runs every experiment whose results are
-missing, quick or unfinished at the task's settings; the commands resume by
-themselves (train_lenet.py from its checkpoint, transfer.py and the
-semi-supervised sweeps keep their finished runs). A failed command does not
-stop the others; its last ``error:`` line is kept in runs.json, which the
-report shows. Every command's output goes to ``logs/<experiment>.log``.
+Whether an experiment is finished, and at quick or full settings, is read
+from its folder's completion record (``core.run.completion``), written last
+by the command's ``RunFolder``: a folder without one is unfinished (it has a
+config.json) or missing, however many files it holds.
+
+``quick`` runs every experiment that has no finished results (missing or
+unfinished) at quick settings. ``full`` runs every experiment that is not
+finished at the task's settings; the commands resume by themselves (their
+``RunFolder`` keeps what is finished) and refuse, in one sentence, a folder
+of other settings. A failed command does not stop the others; its last
+``error:`` line is kept in runs.json, which the report shows. Every
+command's output goes to ``logs/<experiment>.log``. Each command is a child
+that dies with the report (``core.processes.start_child``), so a report
+killed even with SIGKILL leaves no experiment running, and its rerun is the
+only writer.
 """
 
 from __future__ import annotations
@@ -22,76 +30,85 @@ from typing import Callable
 
 import pyimagesearch
 from pyimagesearch.core.outputs import prepare_dir, write_json
-from pyimagesearch.core.run import completion
+from pyimagesearch.core.processes import start_child
+from pyimagesearch.core.run import COMPLETE_NAME, CONFIG_NAME, completion
 from pyimagesearch.report.files import last_line, load_dict, subfolders
 from pyimagesearch.report.questions import EXPERIMENTS, QUESTIONS, TRANSFER_DATASET, Experiment
-from pyimagesearch.report.readers.semisupervised import finished as semisupervised_finished
 
 REPOSITORY = Path(pyimagesearch.__file__).resolve().parents[1]  # where find_lr.py and the other scripts live
 TASK_TRANSFER_RUNS = 7  # 3 fine-tuning and 4 feature-extraction learning rates
+# Each calculation writes into its own folder under the calculators' shared one, with its own completion record.
+CALCULATOR_FOLDERS = {"alexnet": "alexnet", "vgg19": "vgg19", "receptive_field": "receptive-field",
+                      "inception": "inception"}
 
 
-def _quick(config: dict) -> bool:
-    return bool(config.get("limit") or config.get("quick"))
+def finished(folder: Path) -> str | None:
+    """"quick" or "full" when ``folder`` holds a completion record (its ``quick`` field decides), else None."""
+    record = completion(folder)
+    if record is None:
+        return None
+    return "quick" if record.get("quick") else "full"
 
 
-def _training_state(folder: Path) -> str:
-    """State of a train_lenet.py folder: one run, or one per ``seed-<s>/``."""
-    runs = [d for d in subfolders(folder) if d.name.startswith("seed-")] or [folder]
-    configs = [load_dict(run / "config.json") for run in runs]
-    if not any(configs):
-        return "missing"
-    quick = "quick" if any(_quick(config) for config in configs) else "full"
-    return quick if all((run / "metrics.json").is_file() for run in runs) else f"unfinished-{quick}"
+def folder_state(folder: Path, *started: Path) -> str:
+    """"quick" or "full" from the completion record; else "unfinished" when a run began (a config.json), or "missing".
+
+    ``started``: other folders whose config.json shows that a run of this
+    experiment began (the ``seed-<s>/`` runs of a seeds folder).
+    """
+    return finished(folder) or ("unfinished" if any((path / CONFIG_NAME).is_file() for path in (folder, *started))
+                                else "missing")
 
 
 def state(experiment: Experiment, root: Path) -> str:
-    """"missing", "quick", "full", "unfinished-quick", "unfinished-full" or "stale", from the files under ``root``."""
+    """"missing", "unfinished", "unfinished-quick", "unfinished-full", "quick", "full" or "stale".
+
+    "unfinished" is a folder whose run began but has no completion record;
+    at which settings it began is not known (the same folder takes both), so
+    either mode runs its command: it resumes a run of the same settings and
+    refuses one of other settings in one sentence, deleting nothing.
+    """
     folder = root / experiment.folder
     key = experiment.key
-    if key in ("find_lr", "lr_grid"):
-        config = load_dict(folder / "config.json")
-        if not config:
-            return "missing"
-        quick = "quick" if _quick(config) else "full"
-        return quick if (folder / "suggestion.json").is_file() else f"unfinished-{quick}"
     if key in ("clr", "batch_growth"):
-        return _training_state(folder)
+        return folder_state(folder, *[d for d in subfolders(folder) if d.name.startswith("seed-")])
     if key == "comparison":
-        if not (folder / "comparison.md").is_file():
-            return "missing"
-        written = (folder / "comparison.md").stat().st_mtime
+        current = folder_state(folder)
+        if current in ("missing", "unfinished"):
+            return current
+        written = (folder / COMPLETE_NAME).stat().st_mtime
         inputs = [root / "clr", root / "batch_growth"]
-        if any(path.stat().st_mtime > written + 1 for run in inputs for path in run.rglob("metrics.json")):
+        if any(path.stat().st_mtime > written + 1 for run in inputs for path in run.rglob(COMPLETE_NAME)):
             return "stale"  # a run finished after the comparison was written
-        return "quick" if any(_training_state(run) == "quick" for run in inputs) else "full"
+        return "quick" if current == "quick" or "quick" in (finished(run) for run in inputs) else "full"
     if key == "transfer":
-        target = folder / TRANSFER_DATASET
-        finished = list(target.glob("*/metrics.json"))
-        if (target / "summary.md").is_file() and len(finished) >= TASK_TRANSFER_RUNS:
-            return "full"
-        return "quick" if (target / "dataset.json").is_file() or finished else "missing"
+        return _transfer_state(folder / TRANSFER_DATASET)
     if key in ("label_noise", "resampling", "teacher_student"):
-        def started(path: Path) -> bool:
-            return any((path / name).is_file() for name in ("config.json", "log.txt", "results.md"))
+        # The task's settings in the experiment's folder, quick ones in its quick/ subfolder.
+        full, quick = folder_state(folder), folder_state(folder / "quick")
+        if full != "missing":
+            return "unfinished-full" if full == "unfinished" else full
+        return "unfinished-quick" if quick == "unfinished" else quick
+    if key in CALCULATOR_FOLDERS:
+        return "full" if completion(folder / CALCULATOR_FOLDERS[key]) is not None else "missing"
+    return folder_state(folder)
 
-        if semisupervised_finished(folder):
-            return "full"
-        if started(folder):
-            return "unfinished-full"
-        if semisupervised_finished(folder / "quick"):
-            return "quick"
-        return "unfinished-quick" if started(folder / "quick") else "missing"
-    # The calculators: finished when their folder's completion record says so.
-    run = {"alexnet": "alexnet", "vgg19": "vgg19", "receptive_field": "receptive-field", "inception": "inception",
-           "detection": "."}[key]
-    return "full" if completion(folder / run) is not None else "missing"
+
+def _transfer_state(target: Path) -> str:
+    """The sweep folder's completion record, or else the task's runs each finished at full settings."""
+    current = finished(target)
+    if current:
+        return current
+    runs = [run for run in subfolders(target) if (run / CONFIG_NAME).is_file() or (run / COMPLETE_NAME).is_file()]
+    if sum(finished(run) == "full" for run in runs) >= TASK_TRANSFER_RUNS:
+        return "full"
+    return "unfinished" if runs or (target / CONFIG_NAME).is_file() else "missing"
 
 
 def wanted(mode: str, current: str) -> bool:
     """Whether ``--run mode`` runs an experiment in state ``current``."""
     if mode == "quick":
-        return current in ("missing", "unfinished-quick", "stale")
+        return current in ("missing", "unfinished", "unfinished-quick", "stale")
     return current != "full"
 
 
@@ -131,8 +148,8 @@ def run_one(experiment: Experiment, mode: str, root: Path, logs: Path, echo: Cal
     clock = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         log.write(f"$ {shown}\n")
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                                   env=environment)
+        process = start_child(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                              env=environment)
         try:
             for output in process.stdout:
                 log.write(output)

@@ -22,52 +22,87 @@ def state(root: Path, key: str) -> str:
     return runner.state(EXPERIMENTS[key], root)
 
 
-def test_states_of_the_training_folders(tmp_path):
-    assert state(tmp_path, "find_lr") == "missing"
-    write_json(tmp_path / "find_lr" / "config.json", {"limit": None})
-    assert state(tmp_path, "find_lr") == "unfinished-full"
-    write_json(tmp_path / "find_lr" / "config.json", {"limit": 10000})
-    write_json(tmp_path / "find_lr" / "suggestion.json", {"lr_min": 1e-3})
-    assert state(tmp_path, "find_lr") == "quick"
+def begin(folder: Path, **settings) -> None:
+    """A run that began in ``folder`` (its RunFolder wrote config.json) and was stopped before it finished."""
+    with RunFolder(folder, "test", settings):
+        pass
 
-    write_json(tmp_path / "clr" / "seed-1" / "config.json", {"limit": None})
-    write_json(tmp_path / "clr" / "seed-1" / "metrics.json", {})
-    write_json(tmp_path / "clr" / "seed-2" / "config.json", {"limit": None})
-    assert state(tmp_path, "clr") == "unfinished-full"
-    write_json(tmp_path / "clr" / "seed-2" / "metrics.json", {})
+
+def finish(folder: Path, quick: bool, **settings) -> None:
+    """A run that finished in ``folder``: config.json, then complete.json (quick or full)."""
+    with RunFolder(folder, "test", settings) as run:
+        run.complete(quick=quick)
+
+
+def test_finished_comes_from_the_completion_record_only(tmp_path):
+    folder = tmp_path / "find_lr"
+    assert state(tmp_path, "find_lr") == "missing"
+    begin(folder, limit=None)
+    write_json(folder / "suggestion.json", {"lr_min": 1e-3})  # results, but the run never wrote its completion record
+    assert state(tmp_path, "find_lr") == "unfinished"
+    finish(folder, quick=True, limit=None)  # quick or full is the record's word, not a guess from --limit
+    assert state(tmp_path, "find_lr") == "quick"
+    finish(tmp_path / "lr_grid", quick=False, limit=10000)
+    assert state(tmp_path, "lr_grid") == "full"
+    write_json(tmp_path / "lr_grid" / "config.json", {"limit": 5})  # a config.json that is not the record's
+    assert state(tmp_path, "lr_grid") == "unfinished"
+
+
+def test_a_detection_folder_cut_short_is_not_computed(tmp_path):
+    folder = tmp_path / "detection"
+    write_text(folder / "counts.md", "# Counts\n")  # a full disk stopped it: no config.json, no figures
+    assert state(tmp_path, "detection") == "missing"
+    begin(folder, short_side=600)
+    assert state(tmp_path, "detection") == "unfinished"
+    assert runner.wanted("quick", "unfinished") and runner.wanted("full", "unfinished")
+    finish(folder, quick=False, short_side=600)
+    assert state(tmp_path, "detection") == "full"
+
+
+def test_states_of_the_training_folders(tmp_path):
+    begin(tmp_path / "clr" / "seed-1", seed=1)
+    assert state(tmp_path, "clr") == "unfinished"
+    finish(tmp_path / "clr" / "seed-1", quick=False, seed=1)
+    assert state(tmp_path, "clr") == "unfinished"  # the seeds' aggregate is not finished
+    finish(tmp_path / "clr", quick=False, seeds=[1, 2])
     assert state(tmp_path, "clr") == "full"
-    write_json(tmp_path / "batch_growth" / "config.json", {"limit": 10000})
-    write_json(tmp_path / "batch_growth" / "metrics.json", {})
+    finish(tmp_path / "batch_growth", quick=True, limit=10000)
     assert state(tmp_path, "batch_growth") == "quick"
 
-    write_text(tmp_path / "comparison" / "comparison.md", "# clr vs batch-growth\n")
-    os.utime(tmp_path / "comparison" / "comparison.md", (1_000_000, 1_000_000))
+    assert state(tmp_path, "comparison") == "missing"
+    finish(tmp_path / "comparison", quick=False, runs=["clr", "batch_growth"])
+    os.utime(tmp_path / "comparison" / "complete.json", (1_000_000, 1_000_000))
     assert state(tmp_path, "comparison") == "stale"  # its runs finished after it was written
-    os.utime(tmp_path / "comparison" / "comparison.md")
+    os.utime(tmp_path / "comparison" / "complete.json")
     assert state(tmp_path, "comparison") == "quick"  # batch_growth is a quick run
 
 
-def test_states_of_transfer_semisupervised_and_calculators(tmp_path):
+def test_a_transfer_sweep_with_6_of_7_full_runs_is_unfinished(tmp_path):
     target = tmp_path / "transfer" / "vgg-flowers"
-    assert state(tmp_path, "transfer") == "missing"
     target.mkdir(parents=True)  # transfer.py makes the folder before it finds out it is offline
     assert state(tmp_path, "transfer") == "missing"
     write_json(target / "dataset.json", {})
-    assert state(tmp_path, "transfer") == "quick"
-    for index in range(7):
-        write_json(target / f"run{index}" / "metrics.json", {})
-    write_text(target / "summary.md", "# Transfer\n")
+    for index in range(6):
+        finish(target / f"run{index}", quick=False, lr=10.0 ** -index)
+    begin(target / "run6", lr=1e-6)
+    assert state(tmp_path, "transfer") == "unfinished"
+    finish(target / "run6", quick=False, lr=1e-6)
     assert state(tmp_path, "transfer") == "full"
+    finish(tmp_path / "other" / "vgg-flowers", quick=True, epochs=2)
+    assert runner._transfer_state(tmp_path / "other" / "vgg-flowers") == "quick"
 
+
+def test_states_of_semisupervised_and_calculators(tmp_path):
     folder = tmp_path / "semisupervised" / "label-noise"
-    with RunFolder(folder / "quick", "semisupervised-label-noise", {"quick": True}) as run:
-        write_text(folder / "quick" / "results.md", "# Label noise\n")
-        write_text(folder / "quick" / "log.txt", "[1/4] p = 0%\ntest accuracy: ...; results in x\n")
-        assert state(tmp_path, "label_noise") == "unfinished-quick"  # finished only once its completion record is there
-        run.complete(quick=True)
+    begin(folder / "quick", limit=10000)
+    write_text(folder / "quick" / "results.md", "# Label noise\n")
+    assert state(tmp_path, "label_noise") == "unfinished-quick"
+    finish(folder / "quick", quick=True, limit=10000)
     assert state(tmp_path, "label_noise") == "quick"
-    write_json(folder / "config.json", {"quick": False})
+    begin(folder, limit=None)
     assert state(tmp_path, "label_noise") == "unfinished-full"
+    finish(folder, quick=False, limit=None)
+    assert state(tmp_path, "label_noise") == "full"
 
     assert state(tmp_path, "vgg19") == "missing"
     write_text(tmp_path / "architectures" / "vgg19" / "vgg19.md", "# VGG19\n")
@@ -77,7 +112,7 @@ def test_states_of_transfer_semisupervised_and_calculators(tmp_path):
 
 
 @pytest.mark.parametrize("current, quick, full", [
-    ("missing", True, True), ("unfinished-quick", True, True), ("stale", True, True),
+    ("missing", True, True), ("unfinished", True, True), ("unfinished-quick", True, True), ("stale", True, True),
     ("quick", False, True), ("unfinished-full", False, True), ("full", False, False)])
 def test_which_states_each_mode_runs(current, quick, full):
     assert runner.wanted("quick", current) is quick and runner.wanted("full", current) is full
