@@ -41,8 +41,8 @@ def runs_of(folder: Path) -> list[dict]:
     for run_dir in subfolders(folder):
         config = load_dict(run_dir / "config.json")
         metrics = TransferRun.read(run_dir) if (run_dir / TransferRun.FILE).exists() else None
-        if metrics is None and not config:
-            continue
+        if metrics is None and "mode" not in config:
+            continue  # not a run: another worker's own sweep folder (worker-N), or a folder of something else
         if metrics is not None:
             mode, lr, settings = metrics.mode, metrics.lr, metrics.settings
         else:
