@@ -3,9 +3,12 @@
 Fine-tuning (every layer trains) against feature extraction (the base is
 frozen, only a new Dense layer trains), with SGD (momentum 0.9), batch 64 and
 a multi-step LR schedule. Each --lr value is one run per mode in
-output/transfer/<dataset>/<mode>_lr<lr>/; finished runs are kept and a
-fine-tuning run resumes after its last finished epoch, so an interrupted
-sweep resumes where it stopped.
+output/transfer/<dataset>/<mode>_lr<lr>/. The data set folder is the sweep's:
+one process writes it at a time, it keeps the settings it was made with
+(other settings are refused; --overwrite replaces the sweep), finished runs
+are kept and a fine-tuning run resumes after its last finished epoch, so an
+interrupted sweep resumes where it stopped. complete.json, written last,
+says that every run in it finished, at quick or full settings.
 
 examples:
   python transfer.py --describe --dataset vgg-flowers
@@ -18,42 +21,48 @@ examples:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, positive_int,
-    quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, bounded_int, fraction, learning_rate, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
 DEFAULT_DATASET = "vgg-flowers"  # the smallest target: 1,020 training images, a 60-epoch fine-tuning run fits in an hour on a CPU
-MIN_IMAGE_SIZE = 32  # ResNet50 without its top needs at least 32x32 inputs
+# Limits of what one command may ask for: generous for the task, small enough to refuse a typo before it allocates.
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 512  # ResNet50 without its top needs 32x32; 512 px is 5 times its 224 px
+MAX_EPOCHS = 1_000
+MAX_BATCH = 4_096
+MAX_LRS = 16  # learning rates per --lr: each is one run per mode
+MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+UNSET = object()  # the value of a flag not given on the command line (see parse_args)
+# Flags that only a training run uses; --describe and --summary refuse them.
+TRAINING_ONLY = ("mode", "lr", "strategy", "save_weights", "tensorboard")
+# Flags --summary uses: it reads the finished runs of a data set folder and writes summary.md.
+SUMMARY_FLAGS = {"summary", "dataset", "data_dir", "output", "verbose"}
 
 
 def lr_list(text: str) -> list[float]:
-    """argparse type: one LR or a comma-separated list, each a float32 number > 0 (duplicates dropped)."""
-    values = [learning_rate(part.strip()) for part in text.split(",") if part.strip()]
-    if not values:
+    """argparse type: one LR or up to ``MAX_LRS`` comma-separated, each through ``cli.learning_rate`` (duplicates dropped)."""
+    parts = [part.strip() for part in text.split(",", MAX_LRS) if part.strip()]
+    if len(parts) > MAX_LRS:
+        raise argparse.ArgumentTypeError(f"more than {MAX_LRS} learning rates: each is one run per mode; "
+                                         "split the sweep into several commands")
+    if not parts:
         raise argparse.ArgumentTypeError(f"{text!r} holds no learning rate")
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(learning_rate(part) for part in parts))
 
 
-def int_list(text: str) -> list[int]:
-    """argparse type: comma-separated integers."""
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-
-
-def image_size(text: str) -> int:
-    """argparse type: an image side of at least 32 pixels."""
-    value = positive_int(text)
-    if value < MIN_IMAGE_SIZE:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= {MIN_IMAGE_SIZE} (ResNet50's smallest input)")
-    return value
+def milestone_list(text: str) -> list[int]:
+    """argparse type: comma-separated epochs, each an integer in [0, MAX_EPOCHS], at most MAX_EPOCHS of them."""
+    parts = [part.strip() for part in text.split(",", MAX_EPOCHS) if part.strip()]
+    if len(parts) > MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"more than {MAX_EPOCHS:,} milestones, the most epochs a run may have")
+    epoch = bounded_int(0, MAX_EPOCHS, "a milestone")
+    return [epoch(part) for part in parts]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: a seeded split of --val-fraction of each class)")
     data.add_argument("--val-fraction", type=fraction, default=0.2,
                       help="with --data-dir and no --val-dir: fraction of each class held out for validation")
-    data.add_argument("--image-size", type=image_size, default=64,
-                      help="side of the square model input; images are resized to a shorter side of "
-                           "image_size * 72/64 and centre-cropped (72 -> 64 px for the Decathlon)")
+    data.add_argument("--image-size", type=bounded_int(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE, "--image-size"), default=64,
+                      help=f"side of the square model input, {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}; images are resized "
+                           "to a shorter side of image_size * 72/64 and centre-cropped (72 -> 64 px for the Decathlon)")
     data.add_argument("--augment", choices=("none", "crop", "crop-flip"), default="none",
                       help="training augmentation: a random crop instead of the centre one, and a random left-right "
                            "flip (leave the flip out for digits, letters and traffic signs)")
@@ -79,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--describe", action="store_true",
                         help="only write dataset.json, class_distribution.png and samples.png (every training run "
-                             "writes them too)")
+                             "writes them too) into the sweep's folder, which keeps the settings given")
     action.add_argument("--summary", action="store_true",
                         help="only write summary.md from the finished runs of --dataset")
 
@@ -90,26 +99,30 @@ def build_parser() -> argparse.ArgumentParser:
                             "are computed once and cached for all epochs and LRs without --augment, or once per "
                             "epoch with it; both: finetune runs, then feature runs")
     train.add_argument("--lr", type=lr_list, metavar="LR[,LR...]",
-                       help="learning rate, or a comma-separated list: one run per value (default: the task's "
-                            "lists, finetune 0.1,0.01,0.001 and feature 1,0.1,0.01,0.001)")
-    train.add_argument("--epochs", type=positive_int, default=60, help="epochs per run")
-    train.add_argument("--milestones", type=int_list, metavar="E[,E...]",
+                       help=f"learning rate, or up to {MAX_LRS} comma-separated: one run per value (default: the "
+                            "task's lists, finetune 0.1,0.01,0.001 and feature 1,0.1,0.01,0.001)")
+    train.add_argument("--epochs", type=bounded_int(1, MAX_EPOCHS, "--epochs"), default=60,
+                       help=f"epochs per run, at most {MAX_EPOCHS:,}")
+    train.add_argument("--milestones", type=milestone_list, metavar="E[,E...]",
                        help="epochs after which the LR is multiplied by --gamma, each in 1..epochs-1 (default: 1/4, "
                             "1/2 and 3/4 of --epochs, fewer when --epochs < 4)")
     train.add_argument("--gamma", type=fraction, default=0.1, help="LR factor at each milestone")
-    train.add_argument("--batch", "--batch-size", dest="batch_size", type=positive_int, default=64, help="images per SGD step (momentum 0.9)")
+    train.add_argument("--batch", "--batch-size", dest="batch_size", type=bounded_int(1, MAX_BATCH, "--batch"),
+                       default=64, help=f"images per SGD step (momentum 0.9), at most {MAX_BATCH:,}")
     train.add_argument("--weights", default="imagenet", metavar="{imagenet,none,PATH}",
                        help="imagenet (Keras' cache ~/.keras/models, else a download), none (random, for smoke tests) "
                             "or PATH to a ResNet50 notop weights file")
     train.add_argument("--mixed-precision", action="store_true",
                        help="compute in mixed_float16 on a GPU or mixed_bfloat16 on a CPU (variables and the softmax "
                             "stay float32)")
-    train.add_argument("--seed", type=int, default=42, help="seed of weights, shuffling, splits and augmentation")
+    train.add_argument("--seed", type=bounded_int(0, MAX_SEED, "--seed"), default=42,
+                       help="seed of weights, shuffling, splits and augmentation")
 
     out = parser.add_argument_group("output")
     out.add_argument("--output", default="output/transfer", help="folder that holds one subfolder per data set")
     add_strategy_argument(train)
-    out.add_argument("--overwrite", action="store_true", help="train runs again even when they finished earlier")
+    out.add_argument("--overwrite", action="store_true",
+                     help="delete the data set folder's sweep (every run, its description and summary) and start again")
     out.add_argument("--save-weights", action="store_true",
                      help="also save each run's trained model as model.weights.h5 (about 95 MB for ResNet50)")
     out.add_argument("--tensorboard", action="store_true",
@@ -119,14 +132,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def flag(dest: str) -> str:
+    return "--batch" if dest == "batch_size" else "--" + dest.replace("_", "-")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
+    """The flags, with ``args.given`` the names of those given on the command line; flags that would be ignored are refused.
+
+    Every flag starts as ``UNSET`` in the namespace, so argparse fills in
+    only what was given; the defaults are filled in afterwards.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    dests = [action.dest for action in parser._actions if action.dest != "help"]
+    args = parser.parse_args(argv, namespace=argparse.Namespace(**dict.fromkeys(dests, UNSET)))
+    args.given = {dest for dest in dests if getattr(args, dest) is not UNSET}
+    for dest in dests:
+        if getattr(args, dest) is UNSET:
+            setattr(args, dest, parser.get_default(dest))
     if args.data_dir is None and args.dataset is None:
         args.dataset = DEFAULT_DATASET
-    if args.val_dir is not None and args.data_dir is None:
-        parser.error("--val-dir goes with --data-dir")
     return args
+
+
+def refuse_ignored_flags(args) -> None:
+    """``UserError`` for a flag the command would not use, rather than accepting and ignoring it."""
+    def refuse(dests, why):
+        given = [flag(dest) for dest in dests if dest in args.given]
+        if given:
+            raise UserError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used {why}; leave "
+                            f"{'it' if len(given) == 1 else 'them'} out")
+
+    if args.summary:
+        refuse(sorted(args.given - SUMMARY_FLAGS), "by --summary, which only reads the finished runs")
+    if args.describe:
+        refuse(TRAINING_ONLY, "by --describe, which trains nothing")
+    if args.val_dir is not None and args.data_dir is None:
+        raise UserError("--val-dir goes with --data-dir: pass the training images' folder too")
+    if args.data_dir is None or args.val_dir is not None:
+        refuse(["val_fraction"], "without --data-dir or with --val-dir (the validation images are given)")
+    if args.mode == "feature" and not args.describe:
+        refuse(["strategy"], "by feature extraction, which trains one Dense layer on one device")
+
+
+KERAS_STYLE = re.compile(r"Argument `\w+` (?P<rule>.+?)\. Received: .*$", re.S)
+
+
+def flag_error(name: str, given: str, error: ValueError) -> UserError:
+    """The one sentence for a library's Keras-style ``ValueError`` about the value ``given`` to flag ``name``."""
+    match = KERAS_STYLE.match(str(error))
+    return UserError(f"{name} {given} {match['rule'] if match else error}")
 
 
 def dataset_name(args) -> str:
@@ -146,66 +200,89 @@ def dataset_name(args) -> str:
 
 
 def main(argv=None) -> int:
+    from pyimagesearch.transfer.images import DataError
+
     args = parse_args(argv)
+    refuse_ignored_flags(args)
     quiet_tensorflow(args.verbose)
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy, output_folder
-    from pyimagesearch.core.logging import RunLog
-    from pyimagesearch.core.outputs import prepare_dir
-    from pyimagesearch.transfer import data as decathlon
-    from pyimagesearch.transfer.describe import write_description
-    from pyimagesearch.transfer.settings import (
-        MODES, TASK_LRS, TransferSettings, check_weights, dtype_policy_name, resolve_milestones,
-    )
-    from pyimagesearch.transfer.summary import write_summary
-    from pyimagesearch.transfer.sweep import sweep
+    from pyimagesearch.core.run import check_output_path
+    from pyimagesearch.transfer.models import WeightsError
 
-    name = dataset_name(args)
-    if args.summary:
-        print(write_summary(Path(args.output) / name, name))
-        return 0
-    strategy, worker = make_strategy(args.strategy)
-    folder = output_folder(Path(args.output) / name, worker)
-    new_folder = not folder.exists()
-    folder = prepare_dir(folder)
+    output = check_output_path(args.output)
     try:
-        if not args.describe:  # checked before the data set is read, which can take a while
-            milestones = resolve_milestones(args.epochs, args.milestones)
-            weights = check_weights(args.weights)
-        if args.data_dir is None:
-            image_set = decathlon.load_decathlon(name)
-        else:
-            image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
-        decathlon.check_images(image_set)
-    except BaseException:
-        if new_folder and not any(folder.iterdir()):
-            folder.rmdir()  # a start that failed leaves no empty data set folder behind
-        raise
-    say = RunLog(folder / "transfer.log", append=True)
-    write_description(image_set, folder, say)
-    if args.describe:
-        return 0
+        name = dataset_name(args)
+        if args.summary:
+            return summarize(output / name, name)
+        return sweep_folder(args, output, name)
+    except (DataError, WeightsError) as error:
+        raise UserError(str(error)) from None
 
-    settings = TransferSettings(
-        data=image_set.origin, epochs=args.epochs, milestones=tuple(milestones), gamma=args.gamma,
-        batch_size=args.batch_size, image_size=args.image_size, augment=args.augment, weights=weights,
+
+def summarize(folder: Path, name: str) -> int:
+    """--summary: summary.md from the finished runs (each read through its record), printed too."""
+    from pyimagesearch.transfer.summary import load_finished_runs, write_summary
+
+    runs = load_finished_runs(folder)
+    if not runs:
+        raise UserError(f"no finished run in {folder}; train first, e.g. python transfer.py --dataset {name}")
+    print(write_summary(folder, name, runs))
+    return 0
+
+
+def resolve_settings(args):
+    """The ``TransferSettings`` of the sweep, checked before any folder is touched."""
+    from pyimagesearch.transfer import data as decathlon
+    from pyimagesearch.transfer.settings import TransferSettings, check_weights, dtype_policy_name, resolve_milestones
+
+    try:
+        milestones = resolve_milestones(args.epochs, args.milestones)
+    except ValueError as error:
+        raise flag_error("--milestones", ",".join(map(str, args.milestones)), error) from None
+    if not milestones and "gamma" in args.given:
+        raise UserError(f"--gamma is not used: {args.epochs} epoch(s) have no milestone at which the LR drops; leave it out")
+    try:
+        weights = check_weights(args.weights)
+    except ValueError as error:
+        raise flag_error("--weights", args.weights, error) from None
+    origin = (decathlon.decathlon_origin(args.dataset) if args.data_dir is None
+              else decathlon.folder_origin(args.data_dir, args.val_dir, args.val_fraction))
+    return TransferSettings(
+        data=origin, epochs=args.epochs, milestones=tuple(milestones), gamma=args.gamma, batch_size=args.batch_size,
+        image_size=args.image_size, augment=args.augment, weights=weights,
         dtype_policy=dtype_policy_name(args.mixed_precision), seed=args.seed,
     )
+
+
+def sweep_folder(args, output: Path, name: str) -> int:
+    """Train (or only describe) in the data set folder, which ``sweep.run_sweep`` owns from its lock to complete.json."""
+    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.transfer.settings import MODES, TASK_LRS
+    from pyimagesearch.transfer.sweep import run_sweep
+
+    settings = resolve_settings(args)
+    strategy, worker = (None, None) if args.describe else make_strategy(args.strategy)
     modes = MODES if args.mode == "both" else (args.mode,)
-    say(f"milestones {milestones}, gamma {args.gamma:g}, dtype policy {settings.dtype_policy}, weights {weights}")
-    distribution = describe_strategy(strategy, args.batch_size, worker)
-    say(f"finetune: {distribution['strategy']}, {distribution['replicas']} replica(s), global batch "
-        f"{distribution['global_batch']}, learning rates used as given; feature: one device, batch {args.batch_size}")
-    lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
-    sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
-             save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
-             multiworker=worker is not None, worker=worker, tensorboard=args.tensorboard)
-    write_summary(folder, name)
-    say(f"summary: {folder / 'summary.md'}")
+    requested = [] if args.describe else [(mode, lr) for mode in modes for lr in (args.lr or TASK_LRS[mode])]
+    run_sweep(output_folder(output / name, worker), name, settings, requested, lambda: load_images(args, name),
+              {key: value for key, value in vars(args).items() if key != "given"}, describe=args.describe,
+              overwrite=args.overwrite, strategy=strategy, worker=worker, save_weights=args.save_weights,
+              tensorboard=args.tensorboard, progress=sys.stdout.isatty())
     return 0
+
+
+def load_images(args, name: str):
+    """The ``ImageSet`` of --dataset (TFDS) or --data-dir, every image decoded once to check it."""
+    from pyimagesearch.transfer import data as decathlon
+
+    if args.data_dir is None:
+        image_set = decathlon.load_decathlon(name)
+    else:
+        image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
+    decathlon.check_images(image_set)
+    return image_set
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Describing a target data set: class counts, sample images, dataset.json and its figures."""
+"""Describing a target data set: class counts, sample images, dataset.json (``DatasetDescription``) and its figures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from pyimagesearch.core.outputs import save_figure, write_json
+from pyimagesearch.core.outputs import save_figure
+from pyimagesearch.records.transfer import DatasetDescription
 
 
 def describe_labels(labels: dict[str, np.ndarray], class_names: list[str]) -> dict:
@@ -50,18 +51,16 @@ def sample_images(image_set, split: str = "train", classes: int = 2, per_class: 
     return [found[p][0] for p in wanted], [found[p][1] for p in wanted]
 
 
-# --------------------------------------------------------------------------- the input pipeline
-
-
-def write_description(image_set, folder: Path, say: Callable[[str], None]) -> dict:
-    """Write dataset.json, class_distribution.png and samples.png into ``folder``."""
+def write_description(image_set, folder: Path, say: Callable[[str], None]) -> DatasetDescription:
+    """Write dataset.json (validated as a ``DatasetDescription``), class_distribution.png and samples.png."""
     from pyimagesearch.transfer.plots import plot_class_distribution, plot_samples
 
     description = {"name": image_set.name, "origin": image_set.origin, "evaluation_split": "validation",
                    **describe_labels(image_set.labels, image_set.class_names)}
     images, labels = sample_images(image_set)
     description["samples"] = [image_set.class_names[label] for label in labels]
-    write_json(folder / "dataset.json", description)
+    record = DatasetDescription.from_json(description, str(Path(folder) / DatasetDescription.FILE))
+    record.write(folder)
     counts = {split: info["counts"] for split, info in description["splits"].items()}
     ax = plot_class_distribution(counts, image_set.class_names, title=f"{image_set.name}: images per class")
     save_figure(ax.figure, folder / "class_distribution.png")
@@ -76,4 +75,4 @@ def write_description(image_set, folder: Path, say: Callable[[str], None]) -> di
         parts.append(f"{split} {info['images']:,} images "
                      f"({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
     say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts))
-    return description
+    return record

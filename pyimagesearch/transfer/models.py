@@ -20,23 +20,25 @@ from typing import Callable, NamedTuple
 
 import keras
 
-from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.training import FreshStart, compile_classifier
 from pyimagesearch.transfer.data import error_reason
-from pyimagesearch.transfer.settings import MODES, dtype_policy
+from pyimagesearch.transfer.settings import IMAGENET_NOTOP_FILE, MODES, dtype_policy
 
 MOMENTUM = 0.9
 HEAD_NAME = "classifier"
 BASE_NAME = "resnet50"  # the name keras.applications.ResNet50 gives the base
-IMAGENET_NOTOP_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_NOTOP_MD5 = "4d473c1dd8becc155b73f8504c6f6626"
+
+
+class WeightsError(ValueError):
+    """ResNet50's weights cannot be loaded (offline, or a file that does not fit); the message is one sentence."""
 
 
 def load_base(image_size: int, weights: str = "imagenet"):
     """``ResNet50(include_top=False, pooling="avg")`` for ``image_size`` inputs.
 
     ``weights``: "imagenet" (Keras' download cache, else a download), "none"
-    (random) or a weights file. Failures a user can fix become ``UserError``.
+    (random) or a weights file. Failures a user can fix become ``WeightsError``.
     """
     source = None if weights == "none" else weights
     try:
@@ -48,13 +50,13 @@ def load_base(image_size: int, weights: str = "imagenet"):
     except Exception as error:  # Keras raises a bare Exception for a failed download
         if weights == "imagenet":
             cache = Path(os.environ.get("KERAS_HOME", "~/.keras")) / "models"
-            raise UserError(
+            raise WeightsError(
                 f"the ImageNet weights of ResNet50 could not be loaded or downloaded ({error_reason(error)}); without "
                 f"internet, copy {IMAGENET_NOTOP_FILE} (md5 {IMAGENET_NOTOP_MD5}) into {cache} or pass "
                 "--weights PATH to it (or --weights none for random weights)"
             ) from None
         if source is not None:
-            raise UserError(
+            raise WeightsError(
                 f"weights file {weights} does not fit ResNet50 without its top layers ({error_reason(error)}); pass "
                 f"{IMAGENET_NOTOP_FILE} or a .weights.h5 file saved from "
                 "keras.applications.ResNet50(include_top=False)"

@@ -1,4 +1,9 @@
-"""What defines a transfer-learning run besides its mode and LR: settings, milestones, weights, precision."""
+"""What defines a transfer-learning run besides its mode and LR: settings, milestones, weights, precision.
+
+Bad values raise ``ValueError`` with Keras-style messages ("Argument
+`milestones` must ... Received: milestones=[2, 4]"); transfer.py turns them
+into its one-sentence error.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ from typing import Sequence
 
 import keras
 
-from pyimagesearch.core.cli import UserError
 from pyimagesearch.lr_policies import default_milestones
 
 MODES = ("finetune", "feature")
 MODE_NAMES = {"finetune": "fine-tuning", "feature": "feature extraction"}
 # The learning rates the task compares: all layers fine-tuned, and only the new last layer trained.
 TASK_LRS = {"finetune": (0.1, 0.01, 0.001), "feature": (1.0, 0.1, 0.01, 0.001)}
+TASK_EPOCHS = 50  # the task trains 50-60 epochs; fewer make a quick (stand-in) sweep
+IMAGENET_NOTOP_FILE = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"  # Keras' file, also passed as a PATH
 
 
 def run_name(mode: str, lr: float) -> str:
@@ -37,12 +43,12 @@ def resolve_milestones(epochs: int, milestones: Sequence[int] | None = None) -> 
     milestones = list(milestones)
     outside = [m for m in milestones if not 1 <= m <= epochs - 1]
     if outside:
-        raise UserError(
-            f"--milestones {outside[0]} is outside the epochs: each milestone must be between 1 and "
-            f"epochs - 1 = {epochs - 1} (the 0-based epoch at which the LR drops)"
+        raise ValueError(
+            f"Argument `milestones` must each be between 1 and epochs - 1 = {epochs - 1} (the 0-based epoch at which "
+            f"the LR drops), and {outside[0]} is not. Received: milestones={milestones}, epochs={epochs}"
         )
     if any(b <= a for a, b in zip(milestones, milestones[1:])):
-        raise UserError(f"--milestones {','.join(map(str, milestones))} must be strictly increasing")
+        raise ValueError(f"Argument `milestones` must be strictly increasing. Received: milestones={milestones}")
     return milestones
 
 
@@ -52,8 +58,27 @@ def check_weights(weights: str) -> str:
         return weights
     path = Path(weights).expanduser()
     if not path.is_file():
-        raise UserError(f"weights file {path} does not exist; pass a ResNet50 notop weights file, imagenet or none to --weights")
+        raise ValueError(f"Argument `weights` must be imagenet, none or a ResNet50 notop weights file, and the file "
+                         f"{path} does not exist. Received: weights={weights!r}")
     return str(path.resolve())
+
+
+def quick_reasons(settings: "TransferSettings", finished: set[tuple[str, float]]) -> list[str]:
+    """Why a finished sweep is not the task's full answer (empty when it is).
+
+    The task's answer is the seven runs of ``TASK_LRS`` (both modes) trained
+    for at least ``TASK_EPOCHS`` epochs from ImageNet's weights; ``finished``
+    holds the (mode, LR) of the sweep's finished runs.
+    """
+    reasons = []
+    if settings.weights != "imagenet" and Path(settings.weights).name != IMAGENET_NOTOP_FILE:
+        reasons.append(f"weights {settings.weights}, not ImageNet's")
+    if settings.epochs < TASK_EPOCHS:
+        reasons.append(f"{settings.epochs} epochs, fewer than the task's {TASK_EPOCHS}")
+    missing = [run_name(mode, lr) for mode in MODES for lr in TASK_LRS[mode] if (mode, lr) not in finished]
+    if missing:
+        reasons.append(f"the task's runs {', '.join(missing)} not trained")
+    return reasons
 
 
 def dtype_policy_name(mixed_precision: bool) -> str:

@@ -4,6 +4,11 @@ Only runs that trained to the end are ranked: a diverged run (stopped on a
 NaN/inf or exploding loss) is listed with its reason but is never a mode's
 best, the winner or tied with it. When no run beats chance (1 / classes) by
 more than its standard error, the summary says so before anything else.
+
+The runs are read through their records (``records.transfer.TransferRun``,
+and ``DatasetDescription`` for the number of classes): a file that fails
+validation raises ``RecordError``, one sentence naming the file and the
+field, and no summary is written from it.
 """
 
 from __future__ import annotations
@@ -12,57 +17,55 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.outputs import prepare_dir, read_json, write_text
+from pyimagesearch.core.outputs import prepare_dir, write_text
+from pyimagesearch.records.transfer import DatasetDescription, TransferRun
 from pyimagesearch.stats import binomial_standard_error
 from pyimagesearch.transfer.settings import MODE_NAMES, MODES
 
 LEVEL = 0.0005  # accuracies (and spreads) closer than 0.05 points are called equal: they print alike at 0.1%
 
 
-def load_finished_runs(folder: Path) -> list[dict]:
-    """metrics.json of every run folder in ``folder``, ordered by mode and LR."""
-    runs = [read_json(path, "metrics file") for path in sorted(Path(folder).glob("*/metrics.json"))]
-    return sorted(runs, key=lambda m: (m["mode"], m["lr"]))
+def load_finished_runs(folder: Path) -> list[TransferRun]:
+    """The ``TransferRun`` of every run folder in ``folder`` with a metrics.json, ordered by mode and LR."""
+    runs = [TransferRun.read(path) for path in sorted(Path(folder).glob(f"*/{TransferRun.FILE}"))]
+    return sorted(runs, key=lambda m: (m.mode, m.lr))
 
 
 def chance_level(folder: Path) -> float | None:
     """1 / classes from the sweep's dataset.json, or None without it."""
-    path = Path(folder) / "dataset.json"
+    path = Path(folder) / DatasetDescription.FILE
     if not path.exists():
         return None
-    classes = read_json(path, "data set description").get("num_classes")
-    return 1 / classes if classes else None
+    return 1 / DatasetDescription.read(path).num_classes
 
 
-def ranked(runs: Sequence[dict]) -> list[dict]:
+def ranked(runs: Sequence[TransferRun]) -> list[TransferRun]:
     """The runs that did not diverge: the only ones a ranking may name."""
-    return [m for m in runs if not m.get("diverged")]
+    return [m for m in runs if not m.diverged]
 
 
-def _score(metrics: dict) -> tuple[float, float]:
-    final = metrics.get("final_val_accuracy")
-    best = metrics.get("best_val_accuracy")
+def _score(metrics: TransferRun) -> tuple[float, float]:
+    final, best = metrics.final_val_accuracy, metrics.best_val_accuracy
     return (-math.inf if final is None else final, -math.inf if best is None else best)
 
 
-def best_runs(runs: Sequence[dict]) -> dict[str, dict]:
+def best_runs(runs: Sequence[TransferRun]) -> dict[str, TransferRun]:
     """Per mode, the run with the highest final validation accuracy among those that did not diverge.
 
     Ties go to the highest best accuracy, then to the first run in ``runs``.
     """
     best = {}
     for metrics in ranked(runs):
-        mode = metrics["mode"]
+        mode = metrics.mode
         if mode not in best or _score(metrics) > _score(best[mode]):
             best[mode] = metrics
     return best
 
 
-def beats_chance(metrics: dict, chance: float) -> bool:
+def beats_chance(metrics: TransferRun, chance: float) -> bool:
     """Final validation accuracy above chance by more than its standard error, sqrt(p (1 - p) / validation images)."""
-    final = metrics.get("final_val_accuracy")
-    images = metrics.get("val_images")
+    final = metrics.final_val_accuracy
+    images = metrics.val_images
     if final is None or not images:
         return False
     return final - chance > binomial_standard_error(final, images)
@@ -72,14 +75,18 @@ def percent(value) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def comparison(runs: Sequence[dict]) -> str:
+def _seconds(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f} s"
+
+
+def comparison(runs: Sequence[TransferRun]) -> str:
     """A paragraph comparing fine-tuning with feature extraction, computed from the runs' numbers."""
     best = best_runs(runs)
     if set(best) != set(MODES):
         if not best:
             return "Every run diverged, so the two modes cannot be compared; lower the learning rates."
         present, missing = next(iter(best)), next(m for m in MODES if m not in best)
-        if any(m["mode"] == missing for m in runs):
+        if any(m.mode == missing for m in runs):
             return (f"Every {MODE_NAMES[missing]} run diverged, so only {MODE_NAMES[present]} has a result; train "
                     f"{MODE_NAMES[missing]} with lower learning rates to compare the two.")
         return f"Only {MODE_NAMES[present]} runs are finished; train with --mode {missing} as well to compare the two."
@@ -89,16 +96,16 @@ def comparison(runs: Sequence[dict]) -> str:
         verdict = "the two end level"
     else:
         verdict = f"{'fine-tuning' if gap > 0 else 'feature extraction'} is ahead by {100 * abs(gap):.1f} points"
-    ratio = ft["wall_seconds"] / fe["wall_seconds"] if fe["wall_seconds"] else math.inf
+    ratio = ft.wall_seconds / fe.wall_seconds if fe.wall_seconds else math.inf
     text = (
-        f"Fine-tuning's best run (lr {ft['lr']:g}) ends at {percent(ft['final_val_accuracy'])} validation accuracy and "
-        f"feature extraction's best (lr {fe['lr']:g}) at {percent(fe['final_val_accuracy'])}: {verdict}. "
-        f"A fine-tuning run took {ft['wall_seconds']:.1f} s against {fe['wall_seconds']:.1f} s "
-        f"({ratio:.1f} times as long), {ft['seconds_per_epoch']:.2f} s against {fe['seconds_per_epoch']:.3f} s per epoch."
+        f"Fine-tuning's best run (lr {ft.lr:g}) ends at {percent(ft.final_val_accuracy)} validation accuracy and "
+        f"feature extraction's best (lr {fe.lr:g}) at {percent(fe.final_val_accuracy)}: {verdict}. "
+        f"A fine-tuning run took {ft.wall_seconds:.1f} s against {fe.wall_seconds:.1f} s "
+        f"({ratio:.1f} times as long), {_seconds(ft.seconds_per_epoch, 2)} against {_seconds(fe.seconds_per_epoch, 3)} per epoch."
     )
     spans = {}
     for mode in MODES:
-        finals = [m["final_val_accuracy"] for m in ranked(runs) if m["mode"] == mode and m.get("final_val_accuracy") is not None]
+        finals = [m.final_val_accuracy for m in ranked(runs) if m.mode == mode and m.final_val_accuracy is not None]
         if len(finals) >= 2:
             spans[mode] = (min(finals), max(finals), len(finals))
     if len(spans) == 2:
@@ -113,7 +120,7 @@ def comparison(runs: Sequence[dict]) -> str:
     return text
 
 
-def chance_paragraph(runs: Sequence[dict], chance: float) -> str:
+def chance_paragraph(runs: Sequence[TransferRun], chance: float) -> str:
     """The warning that opens summary.md when no run beats chance, or ""."""
     if any(beats_chance(m, chance) for m in ranked(runs)):
         return ""
@@ -123,7 +130,7 @@ def chance_paragraph(runs: Sequence[dict], chance: float) -> str:
             "or the modes.")
 
 
-def summary_markdown(dataset: str, runs: Sequence[dict], chance: float | None = None) -> str:
+def summary_markdown(dataset: str, runs: Sequence[TransferRun], chance: float | None = None) -> str:
     """summary.md: every run, the best LR per mode, the winner and the comparison; diverged runs listed, not ranked."""
     if not runs:
         raise ValueError("Argument `runs` must hold at least one run.")
@@ -139,41 +146,39 @@ def summary_markdown(dataset: str, runs: Sequence[dict], chance: float | None = 
         "|---|---|---|---|---|---|---|",
     ]
     for m in runs:
-        note = f"diverged: {m['diverged']}" if m.get("diverged") else ""
+        note = f"diverged: {m.diverged}" if m.diverged else ""
         lines.append(
-            f"| {m['mode']} | {m['lr']:g} | {percent(m['best_val_accuracy'])} ({m['best_epoch']}) | "
-            f"{percent(m['final_val_accuracy'])} | {m['epochs']} | {m['wall_seconds']:.1f} | {note} |"
+            f"| {m.mode} | {m.lr:g} | {percent(m.best_val_accuracy)} ({m.best_epoch}) | "
+            f"{percent(m.final_val_accuracy)} | {m.epochs} | {m.wall_seconds:.1f} | {note} |"
         )
     best = best_runs(runs)
     lines += ["", "## Best learning rate per mode", ""]
     for mode in MODES:
         if mode in best:
             m = best[mode]
-            lines.append(f"- {MODE_NAMES[mode]}: lr {m['lr']:g}, final {percent(m['final_val_accuracy'])}, "
-                         f"best {percent(m['best_val_accuracy'])}")
-        elif any(m["mode"] == mode for m in runs):
+            lines.append(f"- {MODE_NAMES[mode]}: lr {m.lr:g}, final {percent(m.final_val_accuracy)}, "
+                         f"best {percent(m.best_val_accuracy)}")
+        elif any(m.mode == mode for m in runs):
             lines.append(f"- {MODE_NAMES[mode]}: none, every run diverged")
     if best:
         winner = max(best.values(), key=_score)
         tied = [m for m in ranked(runs) if m is not winner and _score(m) == _score(winner)]
-        tie = " (tied with " + ", ".join(f"{m['mode']} at lr {m['lr']:g}" for m in tied) + ")" if tied else ""
-        lines += ["", f"**Winner: {winner['mode']} at lr {winner['lr']:g}** with {percent(winner['final_val_accuracy'])} "
+        tie = " (tied with " + ", ".join(f"{m.mode} at lr {m.lr:g}" for m in tied) + ")" if tied else ""
+        lines += ["", f"**Winner: {winner.mode} at lr {winner.lr:g}** with {percent(winner.final_val_accuracy)} "
                       f"final validation accuracy{tie}."]
     else:
         lines += ["", "**No winner: every run diverged.**"]
-    diverged = [m for m in runs if m.get("diverged")]
+    diverged = [m for m in runs if m.diverged]
     if diverged:
         lines += ["", "## Diverged runs (not ranked)", ""]
-        lines += [f"- {m['mode']} at lr {m['lr']:g}: stopped in epoch {m['epochs']}, {m['diverged']}" for m in diverged]
+        lines += [f"- {m.mode} at lr {m.lr:g}: stopped in epoch {m.epochs}, {m.diverged}" for m in diverged]
     lines += ["", "## Fine-tuning or feature extraction", "", comparison(runs), ""]
     return "\n".join(lines)
 
 
-def write_summary(folder: Path, dataset: str) -> str:
-    """Write ``folder/summary.md`` from the finished runs in ``folder`` and return its text."""
-    runs = load_finished_runs(folder)
-    if not runs:
-        raise UserError(f"no finished run in {folder}; train first, e.g. python transfer.py --dataset {dataset}")
+def write_summary(folder: Path, dataset: str, runs: Sequence[TransferRun] | None = None) -> str:
+    """Write ``folder/summary.md`` from ``runs`` (default: the finished runs in ``folder``) and return its text."""
+    runs = load_finished_runs(folder) if runs is None else runs
     text = summary_markdown(dataset, runs, chance_level(folder))
     write_text(prepare_dir(folder) / "summary.md", text)
     return text

@@ -149,7 +149,9 @@ def make_transfer(root: Path) -> None:
     write_json(folder / "dataset.json", {"name": INJECTED, "origin": "folder /data/flowers", "evaluation_split": "validation",
                                          "num_classes": 3, "class_names": ["a", "b", "c"],
                                          "splits": {"train": {"images": 30, "images_per_class": {"min": 8, "median": 10.0, "max": 12},
-                                                              "classes_without_images": 0, "counts": [8, 10, 12]}},
+                                                              "classes_without_images": 0, "counts": [8, 10, 12]},
+                                                    "validation": {"images": 6, "images_per_class": {"min": 2, "median": 2.0, "max": 2},
+                                                                   "classes_without_images": 0, "counts": [2, 2, 2]}},
                                          "samples": ["c", "c", "b", "b"]})
     write_png(folder / "class_distribution.png", "class distribution")
     write_png(folder / "samples.png", "samples")
@@ -161,6 +163,8 @@ def make_transfer(root: Path) -> None:
         write_json(run / "metrics.json", {"mode": mode, "lr": lr, "best_val_accuracy": accuracy, "best_epoch": 2,
                                           "final_val_accuracy": accuracy, "final_val_loss": 1.0, "final_accuracy": 0.6,
                                           "epochs": 2, "wall_seconds": 12.0, "seconds_per_epoch": 6.0, "diverged": None,
+                                          "steps_per_epoch": 1, "train_images": 30, "val_images": 6,
+                                          "feature_cache": "once" if mode == "feature" else None, "feature_seconds": None,
                                           "settings": settings})
         write_png(run / "curves.png", f"{mode} curves")
     write_text(folder / "summary.md", f"# Transfer learning on {INJECTED}\n\n**Winner: feature at lr 0.1** with 50.0% final "

@@ -29,6 +29,7 @@ from pyimagesearch.transfer.pipeline import make_pipeline  # noqa: E402
 from pyimagesearch.transfer.models import HEAD_NAME, IMAGENET_NOTOP_FILE, build_models  # noqa: E402
 from pyimagesearch.transfer.settings import run_name  # noqa: E402
 from pyimagesearch.core.cli import run  # noqa: E402
+from pyimagesearch.core.run import completion  # noqa: E402
 from pyimagesearch.lenet.model import build_lenet5  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
 from pyimagesearch.core.outputs import read_csv  # noqa: E402
@@ -175,7 +176,7 @@ def test_a_sweep_keeps_finished_runs_and_refuses_other_settings(sweep, capsys):
     argv[argv.index("--epochs") + 1] = "4"
     assert run(transfer.main, argv) == 2
     error = capsys.readouterr().err
-    assert "holds a finished run made with other settings (epochs 3 vs 4" in error and "--overwrite" in error
+    assert f"{sweep.folder} holds results of other settings (epochs 3 then, 4 now)" in error and "--overwrite" in error
     assert error.count("\n") == 1
 
 
@@ -200,7 +201,10 @@ def test_describe_only_writes_the_description(tmp_path):
     with tfds.testing.mock_data(num_examples=6):
         assert transfer.main(["--describe", "--dataset", "vgg-flowers", "--output", str(tmp_path)]) == 0
     written = sorted(p.name for p in (tmp_path / "vgg-flowers").iterdir())
-    assert written == ["class_distribution.png", "dataset.json", "samples.png", "transfer.log"]
+    # With the sweep folder's own files: its lock, settings (config.json) and completion record, quick.
+    assert written == [".lock", "class_distribution.png", "complete.json", "config.json", "dataset.json", "samples.png",
+                       "transfer.log"]
+    assert completion(tmp_path / "vgg-flowers")["quick"] is True
 
 
 def test_mixed_precision_computes_the_base_in_bfloat16_and_the_head_in_float32():
@@ -245,7 +249,7 @@ def test_empty_and_one_class_folders(capsys, tmp_path):
 
 def test_milestones_outside_the_epochs(capsys, colours, tmp_path):
     error = one_error_line(capsys, ["--data-dir", str(colours), "--epochs", "4", "--milestones", "2,4", "--output", str(tmp_path)])
-    assert "--milestones 4 is outside the epochs" in error
+    assert "--milestones 2,4 must each be between 1 and epochs - 1 = 3 (the 0-based epoch at which the LR drops), and 4 is not" in error
 
 
 def test_lr_must_be_positive(capsys, colours):
@@ -258,7 +262,7 @@ def test_lr_must_be_positive(capsys, colours):
 def test_image_size_below_32_is_refused(capsys, colours):
     with pytest.raises(SystemExit):
         transfer.main(["--data-dir", str(colours), "--image-size", "16"])
-    assert "must be >= 32" in capsys.readouterr().err
+    assert "'16' is out of range: --image-size must be between 32 and 512" in capsys.readouterr().err
 
 
 def test_weights_files_that_are_missing_or_do_not_fit(capsys, colours, tmp_path):

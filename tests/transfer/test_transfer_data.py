@@ -25,7 +25,8 @@ from pyimagesearch.transfer.run import history_recorder, multistep_scheduler  # 
 from pyimagesearch.transfer.settings import MODES, TASK_LRS, TransferSettings, resolve_milestones  # noqa: E402
 from pyimagesearch.transfer.summary import best_runs, summary_markdown  # noqa: E402
 from pyimagesearch.transfer.sweep import sweep  # noqa: E402
-from pyimagesearch.core.cli import UserError  # noqa: E402
+from pyimagesearch.records.transfer import TransferRun  # noqa: E402
+from pyimagesearch.transfer.images import DataError  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
 from pyimagesearch.core.outputs import read_csv  # noqa: E402
 
@@ -184,7 +185,7 @@ def test_load_folder_with_a_validation_folder(tmp_path):
     assert image_set.labels["validation"].tolist() == [0, 2, 2]
     assert image_set.size("train") == 8
     make_folder(tmp_path / "val", {"zebra": 1}, seed=2)
-    with pytest.raises(UserError, match="'zebra', which is not among the training classes"):
+    with pytest.raises(DataError, match="'zebra', which is not among the training classes"):
         decathlon.load_folder(train, val_dir=val)
 
 
@@ -202,25 +203,25 @@ def test_load_folder_with_a_validation_folder(tmp_path):
     ],
     ids=["missing", "file", "empty", "class-without-images", "one-class", "corrupt", "empty-file"],
 )
-def test_bad_folders_are_user_errors(tmp_path, build, message):
+def test_bad_folders_are_data_errors(tmp_path, build, message):
     root = tmp_path / "data"
     build(root)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(DataError, match=message):
         decathlon.load_folder(root)
 
 
-def test_a_fraction_that_holds_out_nothing_is_a_user_error(tmp_path):
+def test_a_fraction_that_holds_out_nothing_is_a_data_error(tmp_path):
     root = make_folder(tmp_path / "tiny", {"a": 2, "b": 2})
-    with pytest.raises(UserError, match="holds out no image"):
+    with pytest.raises(DataError, match="holds out no image"):
         decathlon.load_folder(root, val_fraction=0.1)
 
 
 # --------------------------------------------------------------------------- TFDS
 
 def test_decathlon_names_are_checked():
-    with pytest.raises(UserError, match="imagenet12 is refused: imagenet12 is the source domain"):
+    with pytest.raises(DataError, match="imagenet12 is refused: imagenet12 is the source domain"):
         decathlon.check_decathlon_name("imagenet12")
-    with pytest.raises(UserError, match="unknown data set 'flowers'"):
+    with pytest.raises(DataError, match="unknown data set 'flowers'"):
         decathlon.check_decathlon_name("flowers")
     for name in decathlon.DECATHLON:
         decathlon.check_decathlon_name(name)
@@ -246,7 +247,7 @@ def test_tfds_failure_is_one_sentence_about_working_offline(monkeypatch):
 
     monkeypatch.setattr(tfds, "load", offline)
     monkeypatch.setattr(decathlon, "_reachable", lambda address: "")
-    with pytest.raises(UserError) as error:
+    with pytest.raises(DataError) as error:
         decathlon.load_decathlon("dtd")
     text = str(error.value)
     assert "ConnectionError: Name or service not known" in text and "--data-dir" in text and "\n" not in text
@@ -280,9 +281,12 @@ def test_default_and_given_milestones():
     assert resolve_milestones(2) == [1]  # default_milestones(2) == [0, 1, 2]
     assert resolve_milestones(1) == []
     assert resolve_milestones(10, [2, 7]) == [2, 7]
-    for bad, message in (([0], "outside the epochs"), ([10], "outside the epochs"), ([5, 3], "strictly increasing")):
-        with pytest.raises(UserError, match=message):
+    for bad, message in (([0], "between 1 and epochs - 1 = 9 .*, and 0 is not"),
+                         ([10], "between 1 and epochs - 1 = 9 .*, and 10 is not"),
+                         ([5, 3], "must be strictly increasing. Received: milestones=\\[5, 3\\]")):
+        with pytest.raises(ValueError, match=message) as error:
             resolve_milestones(10, bad)
+        assert str(error.value).startswith("Argument `milestones` must") and error.type is ValueError
 
 
 def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
@@ -302,9 +306,11 @@ def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
 
 
 def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0, diverged=None, val_images=1020):
-    return {"mode": mode, "lr": lr, "final_val_accuracy": final, "best_val_accuracy": best or final, "best_epoch": 3,
-            "epochs": 4, "wall_seconds": wall, "seconds_per_epoch": per_epoch, "diverged": diverged,
-            "val_images": val_images}
+    return TransferRun(mode=mode, lr=lr, best_val_accuracy=best or final, best_epoch=3, final_val_accuracy=final,
+                       final_val_loss=1.0, final_accuracy=0.5, epochs=4, wall_seconds=wall, seconds_per_epoch=per_epoch,
+                       steps_per_epoch=16, train_images=1020, val_images=val_images,
+                       feature_cache="once" if mode == "feature" else None, feature_seconds=None, diverged=diverged,
+                       settings={})
 
 
 def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
@@ -326,7 +332,7 @@ def test_summary_with_one_mode_and_a_tie():
     text = summary_markdown("x", runs)
     assert "**Winner: feature at lr 0.1** with 50.0% final validation accuracy (tied with feature at lr 0.01)." in text
     assert "Only feature extraction runs are finished; train with --mode finetune as well to compare the two." in text
-    assert math.isclose(best_runs(runs)["feature"]["lr"], 0.1)
+    assert math.isclose(best_runs(runs)["feature"].lr, 0.1)
 
 
 NAN_LOSS = "the loss became nan"
@@ -345,7 +351,7 @@ def test_diverged_runs_are_never_best_winner_or_tied():
     assert "- feature at lr 1: stopped in epoch 4, the loss became nan" in text
     assert "- finetune at lr 0.1: stopped in epoch 4, the loss 40 exceeded 4 x 4.62" in text
     assert "| finetune | 0.1 | 95.0% (3) | 95.0% | 4 | 10.0 | diverged: the loss 40 exceeded 4 x 4.62 |" in text
-    assert {m: r["lr"] for m, r in best_runs(runs).items()} == {"feature": 0.001, "finetune": 0.01}
+    assert {m: r.lr for m, r in best_runs(runs).items()} == {"feature": 0.001, "finetune": 0.01}
     assert "No run beats chance" not in text  # fine-tuning at 60% does
 
 

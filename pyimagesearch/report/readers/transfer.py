@@ -3,12 +3,20 @@
 ``output/transfer/<dataset>/`` holds dataset.json and its figures, summary.md
 and one ``<mode>_lr<lr>/`` folder per run (config.json, metrics.json,
 history.csv, curves.png). Every data set folder found is reported.
+
+metrics.json and dataset.json are read through their records
+(``records.transfer``): a file that fails validation raises ``RecordError``,
+whose one sentence (file and field) the report shows as the question's
+caveat, never the value. Whether the sweep is finished, and at quick or full
+settings, is its completion record (``core.run.completion``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pyimagesearch.core.run import completion
+from pyimagesearch.records.transfer import DatasetDescription, TransferRun
 from pyimagesearch.report.document import Inline, Note, Paragraph, Source, code, text
 from pyimagesearch.report.files import fmt, load_dict, number, percent, subfolders
 from pyimagesearch.report.readers.common import Context, figure, figures, finish, markdown_file, new_source, table
@@ -24,17 +32,24 @@ OFFLINE = text("transfer.py needs a Visual Decathlon data set (TFDS ", code("vis
 
 
 def runs_of(folder: Path) -> list[dict]:
-    """Every run folder in ``folder``: its name, mode, LR, metrics (empty while unfinished) and settings."""
+    """Every run folder in ``folder``: its name, mode, LR, metrics (a ``TransferRun``, None while unfinished), settings.
+
+    A finished run's metrics.json is read through ``TransferRun.read`` (a bad
+    one raises ``RecordError``); an unfinished run is known by its config.json.
+    """
     runs = []
     for run_dir in subfolders(folder):
-        metrics, config = load_dict(run_dir / "metrics.json"), load_dict(run_dir / "config.json")
-        if not metrics and not config:
-            continue
-        settings = metrics.get("settings") or config.get("resolved") or {}
-        mode = metrics.get("mode") or config.get("mode") or run_dir.name.split("_lr")[0]
-        lr = number(metrics.get("lr", config.get("lr")))
+        config = load_dict(run_dir / "config.json")
+        metrics = TransferRun.read(run_dir) if (run_dir / TransferRun.FILE).exists() else None
+        if metrics is None and "mode" not in config:
+            continue  # not a run: another worker's own sweep folder (worker-N), or a folder of something else
+        if metrics is not None:
+            mode, lr, settings = metrics.mode, metrics.lr, metrics.settings
+        else:
+            mode, lr = config.get("mode") or run_dir.name.split("_lr")[0], number(config.get("lr"))
+            settings = config.get("resolved") if isinstance(config.get("resolved"), dict) else {}
         runs.append({"folder": run_dir, "name": run_dir.name, "mode": mode, "lr": lr, "metrics": metrics,
-                     "settings": settings if isinstance(settings, dict) else {}})
+                     "settings": settings})
     return sorted(runs, key=lambda run: (run["mode"], -(run["lr"] or 0)))
 
 
@@ -57,7 +72,7 @@ def read_transfer(context: Context, mode: str) -> list[Source]:
 def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
     source = new_source(context, "transfer", title=f"ResNet50 on {folder.name}", folder=folder)
     runs = [run for run in runs_of(folder) if run["mode"] == mode]
-    finished = [run for run in runs if run["metrics"]]
+    finished = [run for run in runs if run["metrics"] is not None]
     results = [run["folder"] / "metrics.json" for run in finished]
     if mode == "finetune":
         description = _description(folder)
@@ -68,10 +83,9 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
     if finished:
         source.blocks.append(table(
             ["learning rate", "best val. accuracy (epoch)", "final val. accuracy", "epochs", "wall time (s)", "weights", "note"],
-            [[fmt(run["lr"], "g"), f"{percent(run['metrics'].get('best_val_accuracy'), 1)} "
-                                   f"({fmt(run['metrics'].get('best_epoch'), 'd')})",
-              percent(run["metrics"].get("final_val_accuracy"), 1), fmt(run["metrics"].get("epochs"), "d"),
-              fmt(run["metrics"].get("wall_seconds"), ".0f"), _weights(run), _note(run)] for run in finished],
+            [[fmt(run["lr"], "g"), f"{percent(run['metrics'].best_val_accuracy, 1)} ({run['metrics'].best_epoch:d})",
+              percent(run["metrics"].final_val_accuracy, 1), f"{run['metrics'].epochs:d}",
+              f"{run['metrics'].wall_seconds:.0f}", _weights(run), _note(run)] for run in finished],
             caption="Accuracy on the validation split (the Decathlon's test labels are withheld)"))
         for run in finished:
             source.blocks += figure(run["folder"] / "curves.png", f"{run['name']}: loss, accuracy and LR per epoch")
@@ -83,38 +97,42 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
     if mode == "feature" and (folder / "summary.md").is_file():
         source.blocks += markdown_file(folder / "summary.md", drop_title=True)
         results.append(folder / "summary.md")
-    source.caveats = _caveats(finished, [run for run in runs if not run["metrics"]])
+    unfinished = [run for run in runs if run["metrics"] is None]
+    done = completion(folder)
+    source.caveats = _caveats(finished, unfinished)
+    if finished and not unfinished and done is None:
+        source.caveats.append(text("The sweep has no completion record (complete.json): it stopped before its last "
+                                   "run or its summary; the same command continues it."))
     if not results:
         source.status = "missing"
         return source
-    stand_in = any(_weights(run) == "none" or (number(run["metrics"].get("epochs")) or 0) < TASK_EPOCHS for run in finished)
-    source.status = "partial" if missing or not finished else ("quick" if stand_in else "full")
+    stand_in = any(_weights(run) == "none" or run["metrics"].epochs < TASK_EPOCHS for run in finished)
+    if missing or not finished or done is None:
+        source.status = "partial"
+    else:
+        source.status = "quick" if stand_in or done.get("quick") else "full"
     config = finished[0]["folder"] / "config.json" if finished else None
     return finish(source, context, "transfer", results, config,
                   ("output", "overwrite", "describe", "summary", "save_weights", "resolved.data", "mode", "lr"))
 
 
 def _description(folder: Path) -> list:
-    info = load_dict(folder / "dataset.json")
+    """The data set's paragraph, table and figures, from dataset.json read through ``DatasetDescription``."""
     blocks = []
-    if info:
-        blocks.append(Paragraph(text(f"{info.get('name', folder.name)} ({info.get('origin', '?')}): "
-                                     f"{fmt(info.get('num_classes'), 'd')} classes, evaluated on its "
-                                     f"{info.get('evaluation_split', 'validation')} split.")))
-        splits = info.get("splits") if isinstance(info.get("splits"), dict) else {}
+    if (folder / DatasetDescription.FILE).exists():
+        info = DatasetDescription.read(folder)
+        blocks.append(Paragraph(text(f"{info.name} ({info.origin}): {info.num_classes:d} classes, evaluated on its "
+                                     f"{info.evaluation_split} split.")))
         rows = []
-        for split, entry in splits.items():
-            entry = entry if isinstance(entry, dict) else {}
-            per_class = entry.get("images_per_class") if isinstance(entry.get("images_per_class"), dict) else {}
-            rows.append([split, fmt(entry.get("images"), ","), fmt(per_class.get("min"), "g"),
-                         fmt(per_class.get("median"), "g"), fmt(per_class.get("max"), "g"),
-                         fmt(entry.get("classes_without_images"), "d")])
-        if rows:
-            blocks.append(table(["split", "images", "per class: min", "median", "max", "classes without images"], rows,
-                                caption="Images per split and per class (dataset.json)"))
-        samples = info.get("samples")
-        if isinstance(samples, list) and samples:
-            blocks.append(Paragraph(text("The four sample images are of the classes ", ", ".join(map(str, samples)), ".")))
+        for split in ("train", "validation"):
+            entry = getattr(info.splits, split)
+            spread = entry.images_per_class
+            rows.append([split, f"{entry.images:,}", f"{spread.min:d}", f"{spread.median:g}", f"{spread.max:d}",
+                         f"{entry.classes_without_images:d}"])
+        blocks.append(table(["split", "images", "per class: min", "median", "max", "classes without images"], rows,
+                            caption="Images per split and per class (dataset.json)"))
+        if info.samples:
+            blocks.append(Paragraph(text("The four sample images are of the classes ", ", ".join(info.samples), ".")))
     blocks += figures(folder, {"class_distribution.png": "Images per class",
                                "samples.png": "Four sample images from two classes"},
                       [path for path in (folder / "class_distribution.png", folder / "samples.png") if path.is_file()])
@@ -127,7 +145,7 @@ def _weights(run: dict) -> str:
 
 
 def _note(run: dict) -> str:
-    diverged = run["metrics"].get("diverged")
+    diverged = run["metrics"].diverged
     return f"diverged: {diverged}" if diverged else ""
 
 
@@ -137,11 +155,10 @@ def _caveats(finished: list[dict], unfinished: list[dict]) -> list[Inline]:
         caveats.append(text("Random ResNet50 weights (", code("--weights none"), "): a stand-in, because ImageNet weights "
                             "cannot be downloaded here. These runs show that the pipeline works, not what ImageNet "
                             "pre-training gives."))
-    short = sorted({int(number(run["metrics"].get("epochs")) or 0) for run in finished
-                    if (number(run["metrics"].get("epochs")) or 0) < TASK_EPOCHS})
+    short = sorted({run["metrics"].epochs for run in finished if run["metrics"].epochs < TASK_EPOCHS})
     if short:
         caveats.append(text(f"Trained {', '.join(map(str, short))} epoch(s), not the task's 50-60."))
-    diverged = [run["name"] for run in finished if run["metrics"].get("diverged")]
+    diverged = [run["name"] for run in finished if run["metrics"].diverged]
     if diverged:
         caveats.append(text(f"Diverged and stopped: {', '.join(diverged)}; in an LR sweep a too-high LR is a result."))
     if unfinished:
