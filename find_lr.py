@@ -166,7 +166,7 @@ def main(argv=None) -> int:
 
     matplotlib.use("Agg")
     from pyimagesearch.core.distribute import describe, make_strategy, output_folder
-    from pyimagesearch.core.outputs import remove_stale
+    from pyimagesearch.core.outputs import prepare_dir, remove_stale
     from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.records.lr_finder import GRID_FILE, LRRangeSuggestion, read_grid
@@ -183,6 +183,7 @@ def main(argv=None) -> int:
     keep = [f"worker-{index}" for index in range(1, worker.count)] if worker is not None else []
     with RunFolder(folder, "lr-grid" if args.grid else "lr-range-test", settings, overwrite=args.overwrite,
                    seed=args.seed, tensorflow=True, config=config, keep=keep) as run_folder:
+        prepare_dir(folder)  # under the lock: the leftovers of a killed write are no live writer's
         if run_folder.finished:
             print(f"{folder} holds this {'grid' if args.grid else 'range test'}, finished: its results are kept "
                   "(pass --overwrite to run it again)")

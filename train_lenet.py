@@ -152,6 +152,7 @@ def train(args, strategy=None, worker=None, folder: Path | None = None) -> int:
     from pyimagesearch.core.distribute import describe as describe_strategy
     from pyimagesearch.core.distribute import make_strategy, output_folder
     from pyimagesearch.core.logging import RunLog
+    from pyimagesearch.core.outputs import prepare_dir
     from pyimagesearch.core.pipeline import steps_per_epoch
     from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet import training as lt
@@ -177,6 +178,7 @@ def train(args, strategy=None, worker=None, folder: Path | None = None) -> int:
     # Seeded on entering, before the checkpoint is looked up: a resumed process draws what an uninterrupted one draws.
     with RunFolder(folder, "lenet-run", run_settings(args, settings, distribution["replicas"]), overwrite=args.overwrite,
                    seed=args.seed, tensorflow=True, config=config, keep=worker_folders(worker)) as run_folder:
+        prepare_dir(folder)  # under the lock: the leftovers of a killed write are no live writer's
         if run_folder.finished:
             print(f"{folder} holds this run, finished: its results are kept (pass --overwrite to train it again)")
             return 0

@@ -7,7 +7,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from pyimagesearch.report.document import Question, ReadingQuestion, Report, Source
+from pyimagesearch.records.base import RecordError
+from pyimagesearch.report.document import Note, Question, ReadingQuestion, Report, Source, text
 from pyimagesearch.report.files import load_dict
 from pyimagesearch.report.questions import QUESTIONS, READING_QUESTIONS
 from pyimagesearch.report.readers import calculators, lenet, semisupervised, transfer
@@ -34,13 +35,23 @@ READERS: dict[str, tuple[Callable[[Context], list[Source]], ...]] = {
 }
 
 
+def read_sources(context: Context, reader: Callable[[Context], list[Source]]) -> list[Source]:
+    """What ``reader`` finds; a result file failing its record's check is a source with that sentence as its caveat."""
+    try:
+        return reader(context)
+    except RecordError as error:
+        return [Source(title="A result file failed its check", folder=context.root, status="partial",
+                       blocks=[Note("failed", text("Not shown: a result file failed its check (see the caveat)."))],
+                       caveats=[text(str(error))])]
+
+
 def collect(root: Path, report_folder: Path) -> Report:
     """The report of whatever results exist under ``root``; ``report_folder`` holds the runner's runs.json."""
     attempts = load_dict(Path(report_folder) / RUNS_FILE)
     context = Context(Path(root), {key: value for key, value in attempts.items() if isinstance(value, dict)})
     questions = []
     for spec in QUESTIONS:
-        sources = [source for reader in READERS[spec.id] for source in reader(context)]
+        sources = [source for reader in READERS[spec.id] for source in read_sources(context, reader)]
         questions.append(Question(spec.id, spec.anchor, spec.title, spec.task, sources, list(spec.reading)))
     return Report(TITLE, datetime.now().strftime("%Y-%m-%d %H:%M"), Path(root), questions,
                   [ReadingQuestion(*entry) for entry in READING_QUESTIONS])
