@@ -124,3 +124,35 @@ def test_seeds_folder_refuses_other_seeds_and_keeps_its_runs(tmp_path, capsys):
     assert "seeds [42, 1] then, [42, 1, 2] now" in one_sentence(capsys.readouterr().err)
     assert snapshot(folder) == before
     assert completion(folder)["kind"] == "lenet-seeds" and completion(folder / "seed-1")["kind"] == "lenet-run"
+
+
+def free_ports(count):
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_seeds_on_two_workers_only_the_chief_aggregates(tmp_path):
+    out, ports = tmp_path / "mw", free_ports(2)
+    workers = []
+    for index in range(2):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
+                                                      "task": {"type": "worker", "index": index}})}
+        workers.append(subprocess.Popen([sys.executable, "train_lenet.py", *FIXED, "--batch", "32", "--seeds", "42,1",
+                                         "--strategy", "multiworker", "--output", str(out)], cwd=ROOT, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for worker in workers:
+        _, err = worker.communicate(timeout=900)
+        assert worker.returncode == 0, err[-2000:]
+    assert completion(out)["kind"] == "lenet-seeds" and (out / "metrics.json").exists()
+    for seed in (42, 1):  # the chief reads its own seed runs; worker 1 keeps its copies in its own folder
+        assert completion(out / f"seed-{seed}") and not (out / f"seed-{seed}" / "worker-1").exists()
+        assert completion(out / "worker-1" / f"seed-{seed}")["kind"] == "lenet-run"
+    assert not (out / "worker-1" / "metrics.json").exists()  # no aggregate on a worker that is not the chief
