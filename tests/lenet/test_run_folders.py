@@ -80,7 +80,7 @@ def test_two_training_runs_into_one_folder_one_runs_the_other_stops(tmp_path):
 
 @pytest.mark.slow
 def test_two_grids_into_one_folder_one_runs_the_other_stops(tmp_path):
-    folder, holder = race(tmp_path, "find_lr.py", GRID, [*GRID[:4], "1e-4", *GRID[5:]], "lr_grid.csv")
+    folder, holder = race(tmp_path, "find_lr.py", GRID, [*GRID[:5], "1e-4", *GRID[6:]], "lr_grid.csv")
     config = json.loads((folder / "config.json").read_text())
     assert config["start_lr"] == 1e-3 and [row.lr for row in read_grid(folder)] == pytest.approx([1e-3, 1e-1])
     assert completion(folder)["kind"] == "lr-grid"

@@ -21,7 +21,8 @@ from pyimagesearch.report.readers.common import (
     Context, figures, finish, key_value_table, new_source, quick_caveat, table,
 )
 
-HIDDEN_SETTINGS = ("compare", "quiet", "output", "resume", "data_dir", "description", "distribution", "stages", "strategy")
+HIDDEN_SETTINGS = ("compare", "quiet", "output", "resume", "overwrite", "settings_keys", "data_dir", "description",
+                   "distribution", "stages", "strategy")
 
 METRIC_ROWS = (
     ("test accuracy", "test_accuracy", percent),
