@@ -9,6 +9,10 @@ Grid (--grid N): N LRs log-spaced from --start-lr to --end-lr, a fresh model
 trained --epochs epochs at each. Writes to output/lr_grid/: lr_grid.csv,
 lr_grid_history.csv, lr_grid.png, suggestion.json, config.json.
 
+A folder holds one sweep: run again with the same settings, a finished one
+is kept and a grid cut short keeps the LRs it finished; other settings are
+refused unless --overwrite replaces the results.
+
 examples:
   python find_lr.py --batch 64
   python find_lr.py --grid 10 --epochs 5 --batch 64
@@ -22,31 +26,32 @@ import time
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, fraction, learning_rate, nonnegative_int, positive_float,
-    positive_int, quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, bounded_int, fraction, learning_rate, nonnegative_int,
+    positive_float, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.lenet.arguments import MAX_BATCH, MAX_EPOCHS, count_up_to, output_argument
 from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES
 
-
 RANGE_FILES = ("lr_finder.csv", "lr_finder.png", "suggestion.json")
 GRID_FILES = ("lr_grid.csv", "lr_grid_history.csv", "lr_grid.png", "suggestion.json")
-NOT_SETTINGS = ("output", "quiet")  # config entries that do not change a grid's results
+MAX_GRID = 1000  # learning rates of one grid, each a fresh model trained --epochs epochs
+MAX_SAMPLE_SIZE = 10_000_000  # batch updates of one range test
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    parser.add_argument("--batch", type=positive_int, default=64, help="batch size")
+    parser.add_argument("--batch", type=count_up_to(MAX_BATCH, "the batch size"), default=64, help="batch size")
     parser.add_argument("--start-lr", type=learning_rate, default=1e-9, help="lowest learning rate of the sweep")
     parser.add_argument("--end-lr", type=learning_rate, default=1e1, help="highest learning rate of the sweep")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (the optimizer train_lenet.py uses)")
-    parser.add_argument("--grid", type=nonnegative_int, default=0,
+    parser.add_argument("--grid", type=bounded_int(0, MAX_GRID, "the grid size"), default=0,
                         help="run the literal grid of this many log-spaced LRs instead of the range test (0: range test)")
-    parser.add_argument("--epochs", type=positive_int, default=None,
+    parser.add_argument("--epochs", type=count_up_to(MAX_EPOCHS, "the number of epochs"), default=None,
                         help="epochs per LR in the grid (default 5); epochs of the range test "
                              "(default ceil(sample-size / batches per epoch))")
-    parser.add_argument("--sample-size", type=positive_int, default=2048,
+    parser.add_argument("--sample-size", type=count_up_to(MAX_SAMPLE_SIZE, "the sample size"), default=2048,
                         help="range test: least number of batch updates when --epochs is not given")
     parser.add_argument("--stop-factor", type=positive_float, default=4.0,
                         help="stop when the smoothed loss exceeds this multiple of the best one "
@@ -58,8 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="range test: batches left out at the end of the plot and the suggestion")
     parser.add_argument("--lr-max-rule", choices=tuple(LR_MAX_RULES), default=DEFAULT_LR_MAX_RULE,
                         help="how lr_max is read from the curve: " + "; ".join(f"{k}: {v}" for k, v in LR_MAX_RULES.items()).replace("%", "%%"))
-    parser.add_argument("--output", type=Path, default=None,
+    parser.add_argument("--output", type=output_argument, default=None,
                         help="output folder (default output/find_lr, or output/lr_grid with --grid)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the results in --output when they were made with other settings (or are finished)")
     add_data_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     add_verbose_argument(parser)
@@ -83,13 +90,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def range_test(args, data, folder: Path, strategy) -> int:
+def range_test(args, data, folder: Path, strategy):
     import keras
 
+    from pyimagesearch.core.outputs import save_figure
+    from pyimagesearch.core.training import compile_classifier
     from pyimagesearch.learningratefinder import LearningRateFinder
     from pyimagesearch.lenet.model import build_lenet5
-    from pyimagesearch.core.outputs import save_figure, write_csv, write_json
-    from pyimagesearch.core.training import compile_classifier
+    from pyimagesearch.records.lr_finder import LRRangeSuggestion, write_finder_curve
 
     with strategy.scope():
         model = build_lenet5()
@@ -100,54 +108,46 @@ def range_test(args, data, folder: Path, strategy) -> int:
                 batchSize=args.batch * strategy.num_replicas_in_sync, sampleSize=args.sample_size,
                 verbose=0 if args.quiet else 1, seed=args.seed)
     seconds = time.perf_counter() - started
-    columns = ["lr", "raw_loss", "smoothed_loss", "lag_free_loss"]
-    write_csv(folder / "lr_finder.csv", [dict(zip(columns, values)) for values in zip(*finder.history.values())], columns)
+    write_finder_curve(folder, finder.history)
     suggestion = finder.suggest(args.skip_begin, args.skip_end, args.lr_max_rule)
     title = f"LR range test, LeNet-5 on Fashion-MNIST, batch {args.batch}"
     save_figure(finder.plot_loss(args.skip_begin, args.skip_end, title=title, rule=args.lr_max_rule).figure,
                 folder / "lr_finder.png")
-    write_json(folder / "suggestion.json", {
-        **suggestion.to_dict(), "batches": len(finder.lrs), "stop_reason": finder.stop_reason,
-        "seconds": round(seconds, 2),
-        "rule": f"lr_range.suggest_lr_range on the lag-free loss: lr_min 10% of the drop, lr_max "
-                f"{LR_MAX_RULES[args.lr_max_rule]}",
-    })
+    record = LRRangeSuggestion.of(
+        suggestion, batches=len(finder.lrs), stop_reason=finder.stop_reason, seconds=round(seconds, 2),
+        rule=f"lr_range.suggest_lr_range on the lag-free loss: lr_min 10% of the drop, lr_max "
+             f"{LR_MAX_RULES[args.lr_max_rule]}")
+    record.write(folder)
     print(f"{len(finder.lrs)} batches in {seconds:.1f} s; results in {folder}")
-    return report(suggestion, folder / "lr_finder.png")
+    return record
 
 
-def grid(args, data, folder: Path, strategy, multiworker: bool, finished: dict) -> int:
+def grid(args, data, folder: Path, strategy, multiworker: bool, finished: dict):
+    from pyimagesearch.core.outputs import save_figure
     from pyimagesearch.lenet.grid import run_lr_grid
+    from pyimagesearch.lenet.plots import plot_lr_grid
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
-    from pyimagesearch.core.outputs import save_figure, write_csv, write_json
-    from pyimagesearch.lenet.plots import plot_lr_grid
-
-    columns = ["lr", "final_train_loss", "train_accuracy", "diverged", "epochs_run", "seconds"]
-
-    def save(row, rows):
-        write_csv(folder / "lr_grid.csv", [{**r, "diverged": "yes" if r["diverged"] else "no"} for r in rows], columns)
-        history = [{"lr": r["lr"], "epoch": epoch + 1, "loss": loss, "accuracy": accuracy}
-                   for r in rows for epoch, (loss, accuracy) in enumerate(zip(r["history"]["loss"], r["history"]["accuracy"]))]
-        write_csv(folder / "lr_grid_history.csv", history, ["lr", "epoch", "loss", "accuracy"])
+    from pyimagesearch.records.lr_finder import GridRow, LRRangeSuggestion, write_grid
 
     started = time.perf_counter()
     rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5,
                        args.batch * strategy.num_replicas_in_sync, momentum=args.momentum, seed=args.seed,
-                       stop_factor=args.stop_factor, on_result=save, verbose=0 if args.quiet else 2,
+                       stop_factor=args.stop_factor, verbose=0 if args.quiet else 2,
+                       on_result=lambda row, rows: write_grid(folder, [GridRow.of(r) for r in rows]),
                        strategy=strategy, multiworker=multiworker, finished=finished)
     seconds = time.perf_counter() - started
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
     suggestion = suggest_lr_range([r["lr"] for r in rows], losses, lr_max_rule=args.lr_max_rule)
     title = f"LeNet-5 on Fashion-MNIST: {args.epochs or 5} epochs per LR, batch {args.batch}"
     save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
-    write_json(folder / "suggestion.json", {
-        **suggestion.to_dict(), "seconds": round(seconds, 2),
-        "rule": f"lr_range.suggest_lr_range on the final training losses, diverged LRs excluded: lr_min 10% of "
-                f"the drop, lr_max {LR_MAX_RULES[args.lr_max_rule]}",
-    })
+    record = LRRangeSuggestion.of(
+        suggestion, learning_rates=len(rows), seconds=round(seconds, 2),
+        rule=f"lr_range.suggest_lr_range on the final training losses, diverged LRs excluded: lr_min 10% of "
+             f"the drop, lr_max {LR_MAX_RULES[args.lr_max_rule]}")
+    record.write(folder)
     print(f"{len(rows)} learning rates in {seconds:.1f} s; results in {folder}")
-    return report(suggestion, folder / "lr_grid.png")
+    return record
 
 
 def report(suggestion, plot: Path) -> int:
@@ -165,33 +165,42 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe, make_strategy, output_folder
+    from pyimagesearch.core.outputs import prepare_dir, remove_stale
+    from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.data import load_splits
-    from pyimagesearch.core.outputs import config_matches, prepare_dir, remove_stale, write_config
-    from pyimagesearch.lenet.grid import read_grid_rows
+    from pyimagesearch.records.lr_finder import GRID_FILE, LRRangeSuggestion, read_grid
 
     strategy, worker = make_strategy(args.strategy)
     folder = output_folder(args.output, worker)
-    folder = prepare_dir(folder)
     data = load_splits(args.data_dir, args.val_fraction, args.seed, args.limit)
     if len(data.x_train) < args.batch:
         raise UserError(f"only {len(data.x_train)} training images for a batch of {args.batch}; lower --batch or raise --limit")
     distribution = describe(strategy, args.batch, worker)
-    config = {**vars(args), "data_source": data.source, "distribution": distribution,
-              **{f"{k}_images": v for k, v in data.sizes().items()}}
-    # config.json describes the results beside it: a grid of the same settings keeps the LRs it
-    # finished; any other earlier results are removed before the new config.json is written.
-    finished = read_grid_rows(folder) if args.grid and config_matches(folder, config, NOT_SETTINGS) else {}
-    if not finished:
-        remove_stale(folder, dict.fromkeys(RANGE_FILES + GRID_FILES))
-    write_config(folder, config)
-    if distribution["replicas"] > 1:
-        print(f"{distribution['strategy']}: {distribution['replicas']} replicas, global batch {distribution['global_batch']}")
-    set_seed(args.seed)
-    if args.grid:
-        return grid(args, data, folder, strategy, multiworker=worker is not None, finished=finished)
-    return range_test(args, data, folder, strategy)
+    config = {"data_source": data.source, "distribution": distribution, **{f"{k}_images": v for k, v in data.sizes().items()}}
+    settings = {**vars(args), "replicas": distribution["replicas"]}
+    plot = folder / ("lr_grid.png" if args.grid else "lr_finder.png")
+    keep = [f"worker-{index}" for index in range(1, worker.count)] if worker is not None else []
+    with RunFolder(folder, "lr-grid" if args.grid else "lr-range-test", settings, overwrite=args.overwrite,
+                   seed=args.seed, tensorflow=True, config=config, keep=keep) as run_folder:
+        prepare_dir(folder)  # under the lock: the leftovers of a killed write are no live writer's
+        if run_folder.finished:
+            print(f"{folder} holds this {'grid' if args.grid else 'range test'}, finished: its results are kept "
+                  "(pass --overwrite to run it again)")
+            return report(LRRangeSuggestion.read(folder), plot)
+        # A grid of the same settings cut short keeps the LRs it finished; anything else left here is removed.
+        finished = ({row.lr: row.as_row() for row in read_grid(folder)}
+                    if args.grid and run_folder.resumed and (folder / GRID_FILE).exists() else {})
+        if not finished:
+            remove_stale(folder, dict.fromkeys(RANGE_FILES + GRID_FILES))
+        if distribution["replicas"] > 1:
+            print(f"{distribution['strategy']}: {distribution['replicas']} replicas, global batch {distribution['global_batch']}")
+        if args.grid:
+            suggestion = grid(args, data, folder, strategy, multiworker=worker is not None, finished=finished)
+        else:
+            suggestion = range_test(args, data, folder, strategy)
+        run_folder.complete(quick=args.limit is not None, summary={"lr_min": suggestion.lr_min, "lr_max": suggestion.lr_max})
+    return report(suggestion, plot)
 
 
 if __name__ == "__main__":

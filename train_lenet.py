@@ -13,6 +13,10 @@ loss_vs_log2_batch.png (batch-growth). --seeds runs one such run per seed into
 --compare DIR_A DIR_B (single runs or --seeds folders) writes comparison.md,
 comparison.json and comparison.png (default output/comparison/).
 
+A folder holds one run: run again with the same settings, a finished run is
+kept as it is and an unfinished one resumes; other settings are refused
+unless --overwrite replaces the results.
+
 examples:
   python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --mode exp_range
   python train_lenet.py --policy clr --mode triangular2 --lr-min 0.01 --lr-max 0.1 --step-size 2 --epochs 16
@@ -28,15 +32,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, positive_int, quiet_tensorflow, run
+from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.lenet.arguments import count_up_to, output_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.lenet.seeds import seeds_argument
-from pyimagesearch.lenet.settings import OUTPUT_DIRS, POLICIES, add_policy_options, flag, given_options
+from pyimagesearch.lenet.settings import OUTPUT_DIRS, POLICIES, add_policy_options, given_options
 
-# Flags that change what a run computes: a checkpoint saved under other values is not resumed.
+# Flags that change what a run computes besides the policy's options: part of its settings.
 RESUME_KEYS = ("seed", "limit", "data_dir", "val_fraction", "momentum", "weight_decay")
+# What --compare reads: the two folders, where to write, and how much to print; any other flag is refused.
+COMPARE_FLAGS = ("compare", "output", "overwrite", "quiet", "verbose")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,10 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum, in [0, 1)")
     parser.add_argument("--weight-decay", type=float, default=0.0,
                         help="decoupled weight decay of SGD: each step also does w -= lr * weight_decay * w (0: none)")
-    parser.add_argument("--steps-per-execution", type=positive_int, default=32,
+    parser.add_argument("--steps-per-execution", type=count_up_to(10_000, "steps per execution"), default=32,
                         help="batches per call of the compiled train step: speed only, the results are the same")
-    parser.add_argument("--output", type=Path, default=None,
+    parser.add_argument("--output", type=output_argument, default=None,
                         help="output folder (default: output/clr, output/batch_growth, output/fixed or output/comparison)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the results in --output when they were made with other settings (or are finished)")
     add_data_arguments(parser)
     parser.add_argument("--seeds", type=seeds_argument, default=None, metavar="N|S1,S2,...",
                         help="one run per seed into <output>/seed-<s>/, then their mean, standard deviation and "
@@ -84,19 +93,46 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def compare(args) -> int:
-    from pyimagesearch.core.outputs import prepare_dir, remove_stale, write_config
+def given_flags(argv=None) -> list[str]:
+    """The flags given on the command line (not left at their defaults), in the order the parser knows them."""
+    parser = build_parser()
+    dests = vars(parser.parse_args(argv))
+    absent = object()  # not a string, so argparse leaves it as it is
+    parser.set_defaults(**dict.fromkeys(dests, absent))
+    given = vars(parser.parse_args(argv))
+    return ["--" + dest.replace("_", "-") for dest in dests if given.get(dest, absent) is not absent]
+
+
+def run_settings(args, settings, replicas: int) -> dict:
+    """What determines a run's results (``RunFolder``'s settings): the resolved policy, the data, the seed, the replicas."""
+    resolved = {key: value for key, value in settings.as_dict().items() if key != "lr_source"}
+    return {**resolved, **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": replicas}
+
+
+def compare(args, argv=None) -> int:
+    import hashlib
+
+    from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.compare import read_side, write_comparison
 
-    training_options = [flag(key) for key in given_options(args)] + (["--seeds"] if args.seeds else [])
-    if training_options:
-        raise UserError(f"{', '.join(training_options)} set training, but --compare only reads finished runs; drop them")
-    for run_folder in args.compare:  # a missing or unfinished run stops the comparison before anything is written
-        read_side(run_folder)
-    folder = prepare_dir(args.output)
-    remove_stale(folder, ("comparison.md", "comparison.json"))
-    write_config(folder, vars(args))
-    verdict = write_comparison(*args.compare, folder)
+    ignored = [flag for flag in given_flags(argv) if flag.removeprefix("--") not in COMPARE_FLAGS]
+    if ignored:
+        raise UserError(f"{', '.join(ignored)} set training, but --compare only reads finished runs; drop them")
+    sides = [read_side(folder) for folder in args.compare]  # a missing or bad run stops before anything is written
+    inputs = {run["folder"]: hashlib.sha256((Path(run["folder"]) / "metrics.json").read_bytes()).hexdigest()
+              for side in sides for run in side["runs"]}
+    with RunFolder(args.output, "lenet-comparison", {"compare": [str(folder) for folder in args.compare]},
+                   overwrite=args.overwrite) as folder_run:
+        folder = folder_run.folder
+        if folder_run.finished:
+            from pyimagesearch.core.run import completion
+
+            if completion(folder)["summary"].get("inputs") == inputs:
+                print(f"{folder} already compares these runs as they are now: kept")
+                return 0
+            folder_run.reopen()  # the runs changed since: the comparison of the same two folders is brought up to date
+        verdict = write_comparison(*args.compare, folder)
+        folder_run.complete(summary={"inputs": inputs})
     test = verdict["test_difference"]
     interval = (f"{100 * test['confidence']:.0f}% interval {100 * test['low']:+.2f} to {100 * test['high']:+.2f}, "
                 f"{test['n']} seeds" if test["n"] > 1 else "one seed, no interval")
@@ -106,110 +142,144 @@ def compare(args) -> int:
     return 0
 
 
-def train(args) -> int:
+def train(args, strategy=None, worker=None, folder: Path | None = None) -> int:
+    """One run into ``folder`` (default: ``--output``, or this worker's folder in it); ``strategy`` made when None."""
     import matplotlib
 
     matplotlib.use("Agg")
     from pyimagesearch.core import peers
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
-    from pyimagesearch.core.cli import set_seed
     from pyimagesearch.core.distribute import describe as describe_strategy
     from pyimagesearch.core.distribute import make_strategy, output_folder
     from pyimagesearch.core.logging import RunLog
-    from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
+    from pyimagesearch.core.outputs import prepare_dir
     from pyimagesearch.core.pipeline import steps_per_epoch
+    from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet import training as lt
     from pyimagesearch.lenet.data import load_splits
     from pyimagesearch.lenet.plots import save_run_plots
     from pyimagesearch.lenet.settings import check_step_size, cycle_note, describe, resolve_settings
+    from pyimagesearch.records.lenet import RunMetrics
 
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
-    strategy, worker = make_strategy(args.strategy)
+    if strategy is None:
+        strategy, worker = make_strategy(args.strategy)
     distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
     settings.scale_batches(strategy.num_replicas_in_sync)
-    folder = output_folder(Path(args.output), worker)
-    folder = prepare_dir(folder)
-    set_seed(args.seed)
+    folder = folder or output_folder(Path(args.output), worker)
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
     settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
     check_step_size(settings)
-    # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
-    checkpoint = RunCheckpoint(folder, {
-        **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
-    }, keep=2 if worker is None else 3, required=("reference_loss",))
-    if not args.resume:
-        checkpoint.clear()
-    notes: list[str] = []
-    resume_epoch = checkpoint.find(notes.append, strict=worker is None)
-    with peers.watch(worker):
-        if worker is not None:
-            resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
-        if not resume_epoch:
+    description = describe(settings)
+    config = {**vars(args), "description": description, "lr_source": settings.lr_source, "data_source": data.source,
+              "distribution": distribution, **{f"{split}_images": size for split, size in data.sizes().items()}}
+    # Seeded on entering, before the checkpoint is looked up: a resumed process draws what an uninterrupted one draws.
+    with RunFolder(folder, "lenet-run", run_settings(args, settings, distribution["replicas"]), overwrite=args.overwrite,
+                   seed=args.seed, tensorflow=True, config=config, keep=worker_folders(worker)) as run_folder:
+        prepare_dir(folder)  # under the lock: the leftovers of a killed write are no live writer's
+        if run_folder.finished:
+            print(f"{folder} holds this run, finished: its results are kept (pass --overwrite to train it again)")
+            return 0
+        # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
+        checkpoint = RunCheckpoint(folder, {
+            **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
+        }, keep=2 if worker is None else 3, required=("reference_loss",))
+        if not args.resume:
             checkpoint.clear()
-            lt.remove_stale_results(folder)
-        description = describe(settings)
-        write_config(folder, {**vars(args), **settings.as_dict(), "description": description,
-                              "data_source": data.source, "distribution": distribution,
-                              **{f"{split}_images": size for split, size in data.sizes().items()}})
-        log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
-        log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
-            f"images from {data.source}")
-        log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
-            f"{distribution['replicas']} x per-replica batch; learning rates used as given")
-        if cycle_note(settings):
-            log(cycle_note(settings))
-        for note in notes:
-            log(note)
+        notes: list[str] = []
+        resume_epoch = checkpoint.find(notes.append, strict=worker is None)
+        with peers.watch(worker):
+            if worker is not None:
+                resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
+            if not resume_epoch:
+                checkpoint.clear()
+                lt.remove_stale_results(folder)
+            log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
+            log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
+                f"images from {data.source}")
+            log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
+                f"{distribution['replicas']} x per-replica batch; learning rates used as given")
+            if cycle_note(settings):
+                log(cycle_note(settings))
+            for note in notes:
+                log(note)
 
-        result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                          steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                          multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
-                          tensorboard=args.tensorboard)
-        history = result["history"]
-        if history:
-            save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
-                           result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
-                                                            worker is not None), settings)
-        if result["diverged"]:
-            checkpoint.clear()
-            epoch = history[-1]["epoch"] if history else 1
-            lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
-            message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
-                       f"and run again (the epochs so far are in {folder})")
-            log(f"error: {message}", echo=False)
-            raise UserError(message)
-        metrics = {"policy": args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"])}
-        lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
-    write_json(folder / "metrics.json", metrics)
-    save_model(result["model"], folder / "model.keras")
-    log(f"test accuracy {metrics['test_accuracy']:.4f}, test loss {metrics['test_loss']:.4f}, "
-        f"gap {metrics['generalization_gap']:+.4f}; {metrics['optimizer_steps']:,} steps in "
-        f"{metrics['train_time_s']:.1f} s; results in {folder}")
-    # Last: a run killed before this point resumes from its final checkpoint and writes the same results.
-    checkpoint.clear()
+            result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
+                              steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
+                              multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
+                              tensorboard=args.tensorboard)
+            history = result["history"]
+            if history:
+                save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
+                               result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
+                                                                worker is not None), settings)
+            if result["diverged"]:
+                checkpoint.clear()
+                epoch = history[-1]["epoch"] if history else 1
+                lr_flag = "--lr-max" if settings.policy == "clr" else "--lr"
+                message = (f"training diverged in epoch {epoch}: {result['diverged']}; lower the learning rate ({lr_flag}) "
+                           f"and run again (the epochs so far are in {folder})")
+                log(f"error: {message}", echo=False)
+                raise UserError(message)
+            metrics = RunMetrics(policy=args.policy, **lt.evaluate(result["trainer"], data, history, result["train_time_s"]))
+            lt.write_test_predictions(folder, lt.predict_test_set(result["model"], data))
+        metrics.write(folder)
+        save_model(result["model"], folder / "model.keras")
+        log(f"test accuracy {metrics.test_accuracy:.4f}, test loss {metrics.test_loss:.4f}, "
+            f"gap {metrics.generalization_gap:+.4f}; {metrics.optimizer_steps:,} steps in "
+            f"{metrics.train_time_s:.1f} s; results in {folder}")
+        # Last: a run killed before this point resumes from its final checkpoint and writes the same results.
+        checkpoint.clear()
+        run_folder.complete(quick=args.limit is not None, summary={"test_accuracy": metrics.test_accuracy})
     return 0
 
 
+def worker_folders(worker) -> tuple[str, ...]:
+    """The other workers' folders inside the chief's: ``--overwrite`` of the chief leaves them to their workers."""
+    return tuple(f"worker-{index}" for index in range(1, worker.count)) if worker is not None else ()
+
+
 def train_seeds(args) -> int:
-    """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/."""
-    from pyimagesearch.core.outputs import prepare_dir, read_json, write_config
+    """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/ (by the chief, when multi-worker)."""
+    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.outputs import read_json
+    from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.seeds import resolve_seeds, seed_folder, write_seed_summary
+    from pyimagesearch.lenet.settings import resolve_settings
     from pyimagesearch.lenet.training import remove_stale_results
 
     seeds = resolve_seeds(args.seeds, args.seed)
-    folder = prepare_dir(args.output)
-    remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
-    write_config(folder, {**vars(args), "seeds": seeds})
-    for seed in seeds:
-        print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
-        train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}))
-    description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)
-    aggregate = write_seed_summary(folder, seeds, f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}")
-    test = aggregate["test_accuracy"]
-    print(f"test accuracy over seeds {', '.join(map(str, seeds))}: mean {test['mean']:.4f}, standard deviation "
-          f"{test['sd']:.4f} ({', '.join(f'{v:.4f}' for v in test['values'])}); results in {folder}")
+    settings = resolve_settings(args.policy, given_options(args), args.from_finder)
+    strategy, worker = make_strategy(args.strategy)
+    # A worker other than the chief keeps its copy of every seed's run in its own folder and aggregates nothing.
+    folder = output_folder(Path(args.output), worker)
+    chief = worker is None or worker.is_chief
+    common = {key: value for key, value in run_settings(args, settings, strategy.num_replicas_in_sync).items()
+              if key != "seed"}
+    with RunFolder(folder, "lenet-seeds", {**common, "seeds": seeds}, overwrite=args.overwrite,
+                   config={key: value for key, value in vars(args).items() if key != "seed"},
+                   keep=worker_folders(worker)) as seeds_folder:
+        if seeds_folder.finished:
+            print(f"{folder} holds these seeds' runs, finished: their results are kept (pass --overwrite to train "
+                  "them again)")
+            return 0
+        remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
+        for seed in seeds:
+            print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
+            train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}), strategy,
+                  worker, seed_folder(folder, seed))
+        if not chief:
+            seeds_folder.complete(quick=args.limit is not None, summary={"worker": worker.index})
+            return 0
+        description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)
+        aggregate = write_seed_summary(folder, seeds, f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}")
+        seeds_folder.complete(quick=args.limit is not None, summary={"test_accuracy": aggregate.test_accuracy.mean})
+    test = aggregate.test_accuracy
+    sd = "undefined for one seed" if test.sd is None else f"{test.sd:.4f}"
+    print(f"test accuracy over seeds {', '.join(map(str, seeds))}: mean {test.mean:.4f}, standard deviation "
+          f"{sd} ({', '.join(f'{v:.4f}' for v in test.values)}); results in {folder}")
     return 0
 
 
@@ -217,7 +287,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     quiet_tensorflow(args.verbose)
     if args.compare:
-        return compare(args)
+        return compare(args, argv)
     return train_seeds(args) if args.seeds else train(args)
 
 

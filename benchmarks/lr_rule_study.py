@@ -7,7 +7,8 @@ each rule of ``lr_range.LR_MAX_RULES`` applied to that run's lag-free curve
 with train_lenet.py's defaults otherwise (20 epochs, step size 2.5 epochs), into
 <output>/<rule>/seed-S/. Rules run one after the other, each over every seed, so a
 study cut short has whole rules. Finished finder runs and training runs are
-kept: started again, the study resumes. After every run it rewrites
+kept (their completion records say which): started again with the same
+settings, the study resumes; other settings are refused unless --overwrite. After every run it rewrites
 study.csv (one row per rule and seed) and study.md (per rule: the range per seed,
 test accuracy per seed, their mean and standard deviation).
 
@@ -25,9 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int, run  # noqa: E402
-from pyimagesearch.core.outputs import prepare_dir, read_csv, read_json, write_csv, write_json, write_text  # noqa: E402
+from pyimagesearch.core.cli import HelpFormatter, UserError, run  # noqa: E402
+from pyimagesearch.core.outputs import read_json, write_csv, write_text  # noqa: E402
+from pyimagesearch.core.run import RunFolder, completion  # noqa: E402
+from pyimagesearch.lenet.arguments import MAX_EPOCHS, count_up_to, output_argument  # noqa: E402
+from pyimagesearch.lenet.seeds import MAX_SEED, MAX_SEEDS  # noqa: E402
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES, lag_free_losses, suggest_lr_range  # noqa: E402
+from pyimagesearch.records.lenet import RunMetrics  # noqa: E402
+from pyimagesearch.records.lr_finder import LRRangeSuggestion, read_finder_curve  # noqa: E402
 from pyimagesearch.stats import t_interval  # noqa: E402
 
 COLUMNS = ["rule", "seed", "lr_min", "lr_max", "lr_at_minimum", "test_accuracy", "val_accuracy", "train_accuracy",
@@ -40,10 +46,14 @@ def folder_name(rule: str) -> str:
 
 
 def int_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    """argparse type: a comma-separated list of at most ``MAX_SEEDS`` seeds, each in [0, ``MAX_SEED``]."""
+    parts = [part for part in text.split(",", MAX_SEEDS + 1) if part.strip()]
+    if not all(part.strip().isdigit() and len(part.strip()) <= 18 for part in parts):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a comma-separated list of integers from 0 to {MAX_SEED:,}")
+    values = [int(part) for part in parts]
+    if not values or len(values) > MAX_SEEDS or max(values) > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: give 1 to {MAX_SEEDS:,} seeds, each from 0 to {MAX_SEED:,}")
+    return values
 
 
 def rule_list(text: str) -> list[str]:
@@ -58,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--seeds", type=int_list, default=[42, 1, 2], help="seeds of the finder and training runs")
     parser.add_argument("--rules", type=rule_list, default=list(LR_MAX_RULES), help="lr_max rules to compare, in order")
-    parser.add_argument("--epochs", type=positive_int, default=None, help="epochs per CLR run (default: train_lenet.py's)")
-    parser.add_argument("--limit", type=positive_int, default=None, help="only the first N images (quick check)")
-    parser.add_argument("--output", type=Path, default=Path("output/lr_rule_study"), help="output folder")
+    parser.add_argument("--epochs", type=count_up_to(MAX_EPOCHS, "the number of epochs"), default=None,
+                        help="epochs per CLR run (default: train_lenet.py's)")
+    parser.add_argument("--limit", type=count_up_to(10**9, "the number of images"), default=None,
+                        help="only the first N images (quick check)")
+    parser.add_argument("--output", type=output_argument, default=Path("output/lr_rule_study"), help="output folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace a study of other settings in --output")
     return parser
 
 
@@ -71,11 +84,11 @@ def call(script: str, argv: list[str], log) -> int:
 
 
 def finder_curve(folder: Path):
-    """(lrs, lag-free losses, skip_begin, skip_end) of a finished range test."""
+    """(lrs, lag-free losses, skip_begin, skip_end) of a finished range test (``records.lr_finder.FinderBatch`` rows)."""
     config = read_json(folder / "config.json", "finder config")
-    rows = read_csv(folder / "lr_finder.csv")
-    lrs = [float(row["lr"]) for row in rows]
-    return lrs, lag_free_losses([float(row["raw_loss"]) for row in rows], config["beta"]), config["skip_begin"], config["skip_end"]
+    rows = read_finder_curve(folder)
+    raw = [float("nan") if row.raw_loss is None else row.raw_loss for row in rows]
+    return [row.lr for row in rows], lag_free_losses(raw, config["beta"]), config["skip_begin"], config["skip_end"]
 
 
 def study_rows(output: Path, rules, seeds) -> list[dict]:
@@ -83,14 +96,14 @@ def study_rows(output: Path, rules, seeds) -> list[dict]:
     for rule in rules:
         for seed in seeds:
             suggestion_file = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
-            metrics_file = output / folder_name(rule) / f"seed-{seed}" / "metrics.json"
+            run_folder = output / folder_name(rule) / f"seed-{seed}"
             if not suggestion_file.exists():
                 continue
-            suggestion = read_json(suggestion_file)
-            row = {"rule": rule, "seed": seed, **{key: suggestion.get(key) for key in ("lr_min", "lr_max", "lr_at_minimum")}}
-            if metrics_file.exists():
-                metrics = read_json(metrics_file)
-                row.update({key: metrics[key] for key in COLUMNS[5:]})
+            suggestion = LRRangeSuggestion.read(suggestion_file)
+            row = {"rule": rule, "seed": seed, **{key: getattr(suggestion, key) for key in ("lr_min", "lr_max", "lr_at_minimum")}}
+            if completion(run_folder):
+                metrics = RunMetrics.read(run_folder)
+                row.update({key: getattr(metrics, key) for key in COLUMNS[5:]})
             rows.append(row)
     return rows
 
@@ -132,47 +145,51 @@ def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    output = prepare_dir(args.output)
-    log_path = output / "log.txt"
-
-    def log(line: str) -> None:
-        print(line, flush=True)
-        with open(log_path, "a", encoding="utf-8") as stream:
-            stream.write(line + "\n")
-
     common = (["--limit", str(args.limit)] if args.limit else [])
     command = "python benchmarks/lr_rule_study.py " + " ".join(
         ["--seeds", ",".join(map(str, args.seeds)), "--rules", ",".join(args.rules)]
         + (["--epochs", str(args.epochs)] if args.epochs else []) + common)
-    write_json(output / "config.json", {**vars(args), "command": command})
-    for seed in args.seeds:
-        finder = output / f"finder-seed-{seed}"
-        if not (finder / "lr_finder.csv").exists():
-            call("find_lr.py", ["--batch", "64", "--seed", str(seed), "--output", str(finder), "--quiet", *common], log)
-        if not (finder / "lr_finder.csv").exists():
-            raise UserError(f"the range test of seed {seed} wrote no lr_finder.csv; see {finder}")
-        lrs, curve, skip_begin, skip_end = finder_curve(finder)
-        for rule in args.rules:
-            suggestion = suggest_lr_range(lrs, curve, skip_begin, skip_end, rule)
-            write_json(finder / f"suggestion-{folder_name(rule)}.json", suggestion.to_dict())
-    for rule in args.rules:
+    settings = {"seeds": args.seeds, "rules": args.rules, "epochs": args.epochs, "limit": args.limit}
+    with RunFolder(args.output, "lr-rule-study", settings, overwrite=args.overwrite, config={"command": command}) as study:
+        output = study.folder
+        if study.finished:
+            print(f"{output} holds this study, finished: its results are kept (pass --overwrite to run it again)")
+            return 0
+
+        def log(line: str) -> None:
+            print(line, flush=True)
+            with open(output / "log.txt", "a", encoding="utf-8") as stream:
+                stream.write(line + "\n")
+
         for seed in args.seeds:
-            folder = output / folder_name(rule) / f"seed-{seed}"
-            suggestion = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
-            if (folder / "metrics.json").exists() or not read_json(suggestion).get("lr_max"):
-                continue
-            status = call("train_lenet.py", ["--policy", "clr", "--mode", "exp_range", "--from-finder", str(suggestion),
-                                             "--seed", str(seed), "--output", str(folder), "--quiet", *common,
-                                             *(["--epochs", str(args.epochs)] if args.epochs else [])], log)
-            if status:
-                log(f"{rule}, seed {seed}: train_lenet.py ended with status {status} (see {folder / 'log.txt'})")
-            rows = study_rows(output, args.rules, args.seeds)
-            write_csv(output / "study.csv", rows, COLUMNS)
-            write_text(output / "study.md", summary_markdown(rows, args.rules, args.seeds, command))
-    rows = study_rows(output, args.rules, args.seeds)
-    write_csv(output / "study.csv", rows, COLUMNS)
-    text = summary_markdown(rows, args.rules, args.seeds, command)
-    write_text(output / "study.md", text)
+            finder = output / f"finder-seed-{seed}"
+            if not completion(finder):
+                call("find_lr.py", ["--batch", "64", "--seed", str(seed), "--output", str(finder), "--quiet", *common], log)
+            if not completion(finder):
+                raise UserError(f"the range test of seed {seed} did not finish; see {finder}")
+            lrs, curve, skip_begin, skip_end = finder_curve(finder)
+            for rule in args.rules:
+                suggestion = suggest_lr_range(lrs, curve, skip_begin, skip_end, rule)
+                LRRangeSuggestion.of(suggestion).write(finder / f"suggestion-{folder_name(rule)}.json")
+        for rule in args.rules:
+            for seed in args.seeds:
+                folder = output / folder_name(rule) / f"seed-{seed}"
+                suggestion = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
+                if completion(folder) or not LRRangeSuggestion.read(suggestion):
+                    continue
+                status = call("train_lenet.py", ["--policy", "clr", "--mode", "exp_range", "--from-finder", str(suggestion),
+                                                 "--seed", str(seed), "--output", str(folder), "--quiet", *common,
+                                                 *(["--epochs", str(args.epochs)] if args.epochs else [])], log)
+                if status:
+                    log(f"{rule}, seed {seed}: train_lenet.py ended with status {status} (see {folder / 'log.txt'})")
+                rows = study_rows(output, args.rules, args.seeds)
+                write_csv(output / "study.csv", rows, COLUMNS)
+                write_text(output / "study.md", summary_markdown(rows, args.rules, args.seeds, command))
+        rows = study_rows(output, args.rules, args.seeds)
+        write_csv(output / "study.csv", rows, COLUMNS)
+        text = summary_markdown(rows, args.rules, args.seeds, command)
+        write_text(output / "study.md", text)
+        study.complete(quick=args.limit is not None, summary={"rows": len(rows)})
     print(text)
     return 0
 

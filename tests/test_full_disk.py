@@ -75,7 +75,7 @@ def test_find_lr_on_a_full_disk(tmp_path):
     process, copy = on_full_disk(tmp_path, "8k", "find_lr.py", "--limit", "1000", "--batch", "32", "--sample-size",
                                  "300", "--quiet")
     check_clean_ending(process, copy, tmp_path / "disk" / "out")
-    assert sorted(p.name for p in copy.iterdir()) == ["config.json"]  # a config.json with no results beside it
+    assert sorted(p.name for p in copy.iterdir()) == [".lock", "config.json"]  # a config.json with no results beside it
 
 
 def test_transfer_on_a_full_disk(tmp_path):

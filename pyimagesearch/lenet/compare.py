@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.outputs import read_json, save_figure, write_json, write_text
+from pyimagesearch.core.outputs import read_json, save_figure, write_text
+from pyimagesearch.lenet.comparison_text import ALPHA, comparison_paragraph, side_names
 from pyimagesearch.stats import mean_and_sd, paired_test, t_interval
 
 COMPARISON_DIR = "output/comparison"
 CONFIDENCE = 0.95
-ALPHA = 0.05  # significance level of the per-seed McNemar test
-SMITH_TABLE_1 = "Smith 2017, Table 1: 25,000 against 70,000 iterations on CIFAR-10, 2.8x"
 
 COMPARISON_ROWS = [
     ("final training loss (last epoch)", "final_train_loss", "{:.4f}"),
@@ -44,30 +43,36 @@ BUDGET = (("epochs", "epochs"), ("optimizer steps", "optimizer_steps"), ("images
 
 
 def read_run(folder: str | os.PathLike) -> dict[str, Any]:
-    """One finished run: its ``metrics.json``, seed, history and per-image test correctness, or a ``UserError``."""
-    from pyimagesearch.core.history import read_history
-    from pyimagesearch.lenet.training import read_test_correct
+    """One finished run: its metrics (``RunMetrics``), seed, history and per-image test correctness.
+
+    A file that fails its record's validation is a ``RecordError`` naming it
+    (a NaN accuracy, a ``history.csv`` without ``val_accuracy``, a truncated
+    ``test_predictions.npz``).
+    """
+    from pyimagesearch.records.lenet import RunMetrics, read_history, read_test_correct
 
     folder = Path(folder)
-    metrics = read_json(folder / "metrics.json", what="metrics file")
+    metrics = RunMetrics.read(folder)
     config = read_json(folder / "config.json", what="config file")
-    missing = [key for _, key, _ in COMPARISON_ROWS if not isinstance(metrics, dict) or metrics.get(key) is None]
-    if missing:
-        raise UserError(f"{folder / 'metrics.json'} lacks {', '.join(missing)}; rerun train_lenet.py into {folder}")
     name = config.get("description") or config.get("policy") or folder.name
     history = read_history(folder / "history.csv") if (folder / "history.csv").exists() else []
-    metrics = {**metrics, "images_seen": metrics["epochs"] * metrics.get("train_images", 0)}
-    return {"folder": str(folder), "name": name, "policy": config.get("policy", folder.name), "seed": config.get("seed"),
-            "metrics": metrics, "history": history, "correct": read_test_correct(folder)}
+    values = {key: value for key, value in metrics.to_json().items() if key not in ("kind", "schema")}
+    return {"folder": str(folder), "name": name, "policy": metrics.policy, "seed": config.get("seed"),
+            "metrics": {**values, "images_seen": metrics.epochs * metrics.train_images}, "history": history,
+            "correct": read_test_correct(folder, metrics.test_images)}
 
 
 def read_side(folder: str | os.PathLike) -> dict[str, Any]:
     """A single run folder, or a ``--seeds`` folder (its ``metrics.json`` lists the seeds): ``{"folder", "name", "policy", "runs"}``."""
-    from pyimagesearch.lenet.seeds import is_seed_aggregate, seed_folder
+    from pyimagesearch.lenet.seeds import seed_folder
+    from pyimagesearch.records.lenet import SeedsAggregate, read_metrics
 
     folder = Path(folder)
-    metrics = read_json(folder / "metrics.json", what="metrics file")
-    folders = [seed_folder(folder, seed) for seed in metrics["seeds"]] if is_seed_aggregate(metrics) else [folder]
+    if not (folder / "metrics.json").exists():
+        raise UserError(f"metrics file {folder / 'metrics.json'} does not exist; --compare reads finished runs of "
+                        "train_lenet.py")
+    metrics = read_metrics(folder)
+    folders = [seed_folder(folder, seed) for seed in metrics.seeds] if isinstance(metrics, SeedsAggregate) else [folder]
     runs = [read_run(path) for path in folders]
     return {"folder": str(folder), "name": runs[0]["name"], "policy": runs[0]["policy"], "runs": runs}
 
@@ -139,8 +144,8 @@ def compare_sides(a: dict[str, Any], b: dict[str, Any], confidence: float = CONF
         "seeds": [row["seed_a"] if row["seed_a"] == row["seed_b"] else [row["seed_a"], row["seed_b"]] for row in per_seed],
         "per_seed": per_seed,
         "sides": side_stats,
-        "test_difference": t_interval([row["test_difference"] for row in per_seed], confidence).to_dict(),
-        "gap_difference": t_interval([row["gap_difference"] for row in per_seed], confidence).to_dict(),
+        "test_difference": _interval([row["test_difference"] for row in per_seed], confidence),
+        "gap_difference": _interval([row["gap_difference"] for row in per_seed], confidence),
         "budget": {"A": budget_a, "B": budget_b},
         "budget_differs": [label for label, key in BUDGET if budget_a[key] != budget_b[key]],
         "smith": smith,
@@ -148,108 +153,12 @@ def compare_sides(a: dict[str, Any], b: dict[str, Any], confidence: float = CONF
     }
 
 
-def _points(value: float) -> str:
-    return f"{100 * value:+.2f}"
+def _interval(values: list[float], confidence: float) -> dict[str, Any]:
+    """``stats.t_interval`` as the comparison record holds it (``low``/``high`` null for one value)."""
+    from pyimagesearch.records.lenet import Interval
 
-
-def _names(a: dict, b: dict) -> tuple[str, str]:
-    if a["policy"] != b["policy"]:
-        return a["policy"], b["policy"]
-    return f"A ({a['policy']})", f"B ({b['policy']})"
-
-
-def _budget_text(budget: dict[str, int]) -> str:
-    return f"{budget['epochs']} epochs, {budget['optimizer_steps']:,} optimizer steps and {budget['images_seen']:,} training images"
-
-
-def comparison_paragraph(a: dict[str, Any], b: dict[str, Any], verdict: dict[str, Any]) -> str:
-    """The paragraph of ``comparison.md``: it claims only what the paired tests and the intervals support."""
-    name_a, name_b = _names(a, b)
-    n = len(verdict["per_seed"])
-    sentences = []
-    budget = verdict["budget"]
-    if verdict["budget_differs"]:
-        sentences.append(
-            f"The runs differ in {' and '.join(verdict['budget_differs'])} ({name_a}: {_budget_text(budget['A'])}; "
-            f"{name_b}: {_budget_text(budget['B'])}), so the comparison is confounded: a difference may come from "
-            "the budget as much as from the policy.")
-    else:
-        sentences.append(f"Both ran {_budget_text(budget['A'])}.")
-
-    test, gap, sides = verdict["test_difference"], verdict["gap_difference"], verdict["sides"]
-    if n >= 2:
-        level = f"{100 * test['confidence']:.0f}%"
-        sentences.append(
-            f"Test accuracy is {sides['A']['test_accuracy']['mean']:.4f} +- {sides['A']['test_accuracy']['sd']:.4f} for "
-            f"{name_a} and {sides['B']['test_accuracy']['mean']:.4f} +- {sides['B']['test_accuracy']['sd']:.4f} for {name_b} "
-            f"(mean +- standard deviation over {n} seeds); {name_a} minus {name_b} is {_points(test['mean'])} points, "
-            f"{level} t interval {_points(test['low'])} to {_points(test['high'])}: "
-            + (f"no difference in test accuracy detected with {n} seeds." if test["low"] <= 0 <= test["high"]
-               else f"{name_a if test['mean'] > 0 else name_b} is more accurate over these {n} seeds."))
-    else:
-        row = verdict["per_seed"][0]
-        sentences.append(
-            f"Test accuracy is {row['test_accuracy_a']:.4f} for {name_a} and {row['test_accuracy_b']:.4f} for {name_b} "
-            f"({_points(row['test_difference'])} points) from one run each: the spread between seeds, often larger than "
-            "such a difference, is not measured (train both with --seeds 3).")
-
-    tests = [row["mcnemar"] for row in verdict["per_seed"]]
-    if all(tests):
-        images = tests[0]["images"]
-        if n == 1:
-            t = tests[0]
-            sentences.append(
-                f"On the same {images:,} test images the exact McNemar test gives p = {t['p_value']:.2g} "
-                f"({t['a_right_b_wrong']} images right only with {name_a}, {t['b_right_a_wrong']} only with {name_b}): "
-                + ("the test set does not detect a difference." if t["p_value"] >= ALPHA
-                   else "the test set detects a difference for this seed, which does not say it holds for other seeds."))
-        else:
-            below = sum(t["p_value"] < ALPHA for t in tests)
-            values = ", ".join(f"{t['p_value']:.2g}" for t in tests)
-            sentences.append(f"On the same {images:,} test images the exact McNemar test gives p < {ALPHA:g} in {below} "
-                             f"of {n} seeds (p = {values}).")
-    else:
-        sentences.append("The exact McNemar test needs each run's test_predictions.npz, which some of these runs lack; "
-                         "train them again to get it.")
-
-    if n >= 2:
-        sentences.append(
-            f"The generalization gap (training minus test accuracy) is {_points(sides['A']['generalization_gap']['mean'])} "
-            f"points for {name_a} and {_points(sides['B']['generalization_gap']['mean'])} for {name_b}; the difference is "
-            f"{_points(gap['mean'])} points, {100 * gap['confidence']:.0f}% t interval {_points(gap['low'])} to "
-            f"{_points(gap['high'])}: "
-            + (f"no difference in generalization detected with {n} seeds." if gap["low"] <= 0 <= gap["high"]
-               else f"{name_a if gap['mean'] < 0 else name_b} has the smaller gap over these {n} seeds."))
-    else:
-        row = verdict["per_seed"][0]
-        sentences.append(
-            f"The generalization gap (training minus test accuracy) is {_points(row['gap_a'])} points for {name_a} and "
-            f"{_points(row['gap_b'])} for {name_b}; with one seed there is no interval for the difference, so no claim "
-            "about generalization is made.")
-
-    if verdict["smith"] and verdict["smith"]["runs"]:
-        sentences.append(smith_sentence(verdict["smith"], name_a, name_b))
-    return " ".join(sentences)
-
-
-def smith_sentence(smith: dict[str, Any], name_a: str, name_b: str) -> str:
-    """Iterations the non-baseline run needs to reach the fixed-LR baseline's final validation accuracy."""
-    baseline, other = (name_a, name_b) if smith["baseline"] == "A" else (name_b, name_a)
-    parts = []
-    for run in smith["runs"]:
-        where = f"in seed {run['seed']} " if len(smith["runs"]) > 1 else ""
-        if run["iterations"]:
-            parts.append(f"{where}after {run['iterations']:,} iterations (epoch {run['epoch']}) against the baseline's "
-                         f"{run['baseline_iterations']:,} and final {run['target_val_accuracy']:.4f}, {run['ratio']:.2f}x fewer")
-        else:
-            parts.append(f"{where}not within its run (the baseline's final {run['target_val_accuracy']:.4f} after "
-                         f"{run['baseline_iterations']:,} iterations)")
-    ratios = [run["ratio"] for run in smith["runs"] if run["ratio"]]
-    mean = (f"; {sum(ratios) / len(ratios):.2f}x fewer on average over the {len(ratios)} seeds that reach it"
-            if len(ratios) > 1 else "")
-    return (f"Against the fixed-LR baseline ({baseline}), {other} first reaches the baseline's final validation accuracy "
-            + "; ".join(parts) + mean + " (validation accuracy is measured at the end of each epoch, so the count is "
-            f"rounded up to an epoch; {SMITH_TABLE_1}).")
+    return {key: value for key, value in Interval.of(t_interval(values, confidence)).to_json().items()
+            if key not in ("kind", "schema")}
 
 
 def _cell(runs: list[dict], key: str, fmt: str) -> str:
@@ -288,6 +197,7 @@ def comparison_markdown(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, dict
 def write_comparison(dir_a, dir_b, folder: Path) -> dict[str, Any]:
     """Write ``comparison.md``, ``comparison.json`` and ``comparison.png`` into ``folder``; return the verdict."""
     from pyimagesearch.lenet.plots import plot_comparison
+    from pyimagesearch.records.lenet import Comparison
 
     a, b = read_side(dir_a), read_side(dir_b)
     text, verdict = comparison_markdown(a, b)
@@ -295,8 +205,9 @@ def write_comparison(dir_a, dir_b, folder: Path) -> dict[str, Any]:
     pairs = pair_runs(a, b)
     table = {label: {"A": [pair[0]["metrics"][key] for pair in pairs], "B": [pair[1]["metrics"][key] for pair in pairs]}
              for label, key, _ in COMPARISON_ROWS}
-    write_json(folder / "comparison.json", {"A": a["folder"], "B": b["folder"], "table": table, "verdict": verdict})
-    name_a, name_b = _names(a, b)
+    Comparison.from_json({"A": a["folder"], "B": b["folder"], "table": table, "verdict": verdict},
+                         str(folder / Comparison.FILE)).write(folder)
+    name_a, name_b = side_names(a, b)
     sides = {name_a: [pair[0]["history"] for pair in pairs if pair[0]["history"]],
              name_b: [pair[1]["history"] for pair in pairs if pair[1]["history"]]}
     if all(sides.values()):

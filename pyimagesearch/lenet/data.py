@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pyimagesearch.core.cli import UserError, fraction, positive_int
+from pyimagesearch.core.cli import UserError, bounded_int, fraction, positive_int
 
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -60,7 +60,8 @@ def add_data_arguments(parser) -> None:
                         help="use only the first N training and test images (quick runs)")
     parser.add_argument("--val-fraction", type=fraction, default=0.1,
                         help="share of the training set held out for validation (not trained on)")
-    parser.add_argument("--seed", type=int, default=42, help="seed for weights, split and shuffling")
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1, "the seed"), default=42,
+                        help="seed for weights, split and shuffling")
 
 
 def _read_bytes(path: Path) -> bytes:

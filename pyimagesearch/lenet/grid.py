@@ -8,22 +8,19 @@ whose loss becomes NaN/inf or grows past ``stop_factor`` x ln(10), the loss
 of a uniform prediction that a fresh network starts near, is stopped at once
 and recorded as diverged; the sweep goes on. Each LR's run depends only on
 the settings and the seed, so a sweep started again keeps the LRs it
-finished before (``read_grid_rows``) and ends as an uninterrupted one.
+finished before (``records.lr_finder.read_grid``) and ends as an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
 from typing import Callable
 
 import keras
 import tensorflow as tf
 
 from pyimagesearch.core.custom_loop import StrategyLoop
-from pyimagesearch.core.outputs import read_csv
 from pyimagesearch.core.pipeline import make_dataset
 from pyimagesearch.lenet.data import FashionMNIST
 from pyimagesearch.lenet.model import build_lenet5
@@ -86,24 +83,4 @@ def run_lr_grid(data: FashionMNIST, lrs, epochs: int, batch_size: int, momentum:
             print(f"    diverged: {guard.reason or 'the training loss is not finite'}; stopped")
         if on_result:
             on_result(row, rows)
-    return rows
-
-
-def read_grid_rows(folder: str | os.PathLike) -> dict[float, dict]:
-    """The rows of the LRs a grid in ``folder`` finished (``lr_grid.csv``, ``lr_grid_history.csv``), by LR."""
-    folder = Path(folder)
-    if not ((folder / "lr_grid.csv").is_file() and (folder / "lr_grid_history.csv").is_file()):
-        return {}
-    histories: dict[float, dict] = {}
-    for row in read_csv(folder / "lr_grid_history.csv"):
-        history = histories.setdefault(float(row["lr"]), {"loss": [], "accuracy": []})
-        history["loss"].append(float(row["loss"]))
-        history["accuracy"].append(float(row["accuracy"]))
-    rows = {}
-    for row in read_csv(folder / "lr_grid.csv"):
-        lr = float(row["lr"])
-        rows[lr] = {"lr": lr, "final_train_loss": float(row["final_train_loss"] or "nan"),
-                    "train_accuracy": float(row["train_accuracy"] or "nan"), "epochs_run": int(row["epochs_run"]),
-                    "diverged": row["diverged"] == "yes", "seconds": float(row["seconds"]),
-                    "history": histories.get(lr, {"loss": [], "accuracy": []})}
     return rows

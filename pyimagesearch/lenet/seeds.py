@@ -15,25 +15,40 @@ from pathlib import Path
 from typing import Any
 
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.outputs import read_json, save_figure, write_json
-from pyimagesearch.stats import mean_and_sd
+from pyimagesearch.core.outputs import save_figure
 
 SEED_DIR = "seed-{}"
+MAX_SEEDS = 1000  # runs of one --seeds: each is a whole training run
+MAX_SEED = 2**32 - 1  # NumPy's generators take seeds in [0, 2**32)
 
 
 def seeds_argument(text: str) -> list[int] | int:
-    """argparse type of ``--seeds``: a comma-separated list of seeds, or one number N (that many seeds)."""
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    try:
-        values = [int(part) for part in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a number of seeds nor a comma-separated list of seeds") from None
-    if not values:
+    """argparse type of ``--seeds``: a comma-separated list of seeds, or one number N (that many seeds).
+
+    At most ``MAX_SEEDS`` seeds, each in [0, ``MAX_SEED``]; a value is checked
+    by its digits before it is turned into a number, so no request builds a
+    list larger than that.
+    """
+    parts = [part.strip() for part in text.split(",", MAX_SEEDS + 1) if part.strip()]
+    if len(parts) > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"{text[:24]!r}... lists more than {MAX_SEEDS:,} seeds, the most one --seeds runs")
+    if not all(part.lstrip("+-").isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is neither a number of seeds nor a comma-separated list of seeds")
+    if not parts:
         raise argparse.ArgumentTypeError(f"{text!r} holds no seed")
     if len(parts) == 1 and "," not in text:
-        if values[0] < 1:
+        count = int(parts[0]) if len(parts[0]) <= 18 else MAX_SEEDS + 1
+        if count < 1:
             raise argparse.ArgumentTypeError(f"{text!r} must be >= 1 seeds")
-        return values[0]
+        if count > MAX_SEEDS:
+            raise argparse.ArgumentTypeError(f"{text[:24]!r} is out of range: the number of seeds must be between 1 and "
+                                             f"{MAX_SEEDS:,}")
+        return count
+    values = [int(part) if len(part) <= 18 else MAX_SEED + 1 for part in parts]
+    bad = next((value for value in values if not 0 <= value <= MAX_SEED), None)
+    if bad is not None:
+        shown = parts[values.index(bad)]
+        raise argparse.ArgumentTypeError(f"seed {shown[:24]} is out of range: a seed must be between 0 and {MAX_SEED:,}")
     if len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"{text!r} repeats a seed")
     return values
@@ -54,44 +69,27 @@ def seed_folder(folder: str | os.PathLike, seed: int) -> Path:
     return Path(folder) / SEED_DIR.format(seed)
 
 
-def is_seed_aggregate(metrics: Any) -> bool:
-    """Whether a ``metrics.json`` is the aggregate of several seeds (it lists them)."""
-    return isinstance(metrics, dict) and isinstance(metrics.get("seeds"), list)
-
-
 def aggregate_metrics(per_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """``{"seeds": [...], <metric>: {"mean", "sd", "values"}, ...}`` over the numbers the runs' metrics share.
+    """The aggregate (``SeedsAggregate``) of runs' ``metrics.json`` data by seed, as ``metrics.json`` holds it."""
+    from pyimagesearch.records.lenet import RunMetrics, SeedsAggregate
 
-    Text entries (the policy) are kept when every seed has the same value.
-    """
-    seeds = list(per_seed)
-    runs = list(per_seed.values())
-    aggregate: dict[str, Any] = {"seeds": seeds}
-    for key in runs[0]:
-        values = [run.get(key) for run in runs]
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-            mean, sd = mean_and_sd(values)
-            aggregate[key] = {"mean": mean, "sd": sd, "values": values}
-        elif all(v == values[0] for v in values):
-            aggregate[key] = values[0]
-    return aggregate
+    return SeedsAggregate.of({seed: RunMetrics.from_json(metrics) for seed, metrics in per_seed.items()}).to_json()
 
 
-def write_seed_summary(folder: str | os.PathLike, seeds: list[int], title: str = "") -> dict[str, Any]:
-    """Write ``metrics.json`` and ``curves.png`` of the finished seed runs in ``folder``; return the aggregate."""
+def write_seed_summary(folder: str | os.PathLike, seeds: list[int], title: str = ""):
+    """Write ``metrics.json`` and ``curves.png`` of the finished seed runs in ``folder``; return the ``SeedsAggregate``."""
     from pyimagesearch.lenet.plots import plot_seed_curves
+    from pyimagesearch.records.lenet import RunMetrics, SeedsAggregate, read_history
 
     folder = Path(folder)
-    per_seed = {}
+    runs = {}
     for seed in seeds:
         path = seed_folder(folder, seed) / "metrics.json"
         if not path.exists():
             raise UserError(f"seed {seed} has no finished run in {path.parent}; run it again with the same command")
-        per_seed[seed] = read_json(path, "metrics file")
-    aggregate = aggregate_metrics(per_seed)
-    write_json(folder / "metrics.json", aggregate)
-    from pyimagesearch.core.history import read_history  # imports Keras: only when plotting
-
+        runs[seed] = RunMetrics.read(path)
+    aggregate = SeedsAggregate.of(runs)
+    aggregate.write(folder)
     histories = {seed: read_history(seed_folder(folder, seed) / "history.csv") for seed in seeds}
     save_figure(plot_seed_curves(histories, title=title)[0].figure, folder / "curves.png")
     return aggregate

@@ -24,12 +24,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from pyimagesearch.core.cli import UserError, learning_rate, positive_float, positive_int, unit_interval
+from pyimagesearch.core.cli import UserError, learning_rate, positive_float, unit_interval
+from pyimagesearch.lenet.arguments import MAX_BATCH, MAX_EPOCHS, count_up_to
 from pyimagesearch.core.outputs import read_json
 from pyimagesearch.core.pipeline import steps_per_epoch
 from pyimagesearch.lr_policies import CLR_MODES, batch_growth, batch_sizes
+from pyimagesearch.records.base import RecordError
+from pyimagesearch.records.lenet import POLICIES
+from pyimagesearch.records.lr_finder import LRRangeSuggestion
 
-POLICIES = ("clr", "batch-growth", "fixed")
 OUTPUT_DIRS = {"clr": "output/clr", "batch-growth": "output/batch_growth", "fixed": "output/fixed"}
 
 
@@ -53,12 +56,14 @@ OPTIONS = {
     "step_size": Option(("clr",), 2.5, positive_float, "half a cycle, in epochs (may be fractional; Smith: 2-10)"),
     "gamma": Option(("clr",), 0.99994, unit_interval,  # bckenstler's example value
                     "exp_range decay per iteration, in (0, 1]; the amplitude is scaled by gamma**iteration"),
-    "batch": Option(("clr", "fixed"), 64, positive_int, "batch size"),
+    "batch": Option(("clr", "fixed"), 64, count_up_to(MAX_BATCH, "the batch size"), "batch size"),
     "lr": Option(("batch-growth", "fixed"), None, learning_rate, "the fixed learning rate (default: lr_max of --from-finder)"),
-    "batch_start": Option(("batch-growth",), 32, positive_int, "first batch size"),
-    "batch_end": Option(("batch-growth",), 4096, positive_int, "last batch size, batch-start x 2**k"),
-    "epochs_per_stage": Option(("batch-growth",), 2, positive_int, "epochs at each batch size"),
-    "epochs": Option(POLICIES, 20, positive_int,
+    "batch_start": Option(("batch-growth",), 32, count_up_to(MAX_BATCH, "the batch size"), "first batch size"),
+    "batch_end": Option(("batch-growth",), 4096, count_up_to(MAX_BATCH, "the batch size"),
+                        "last batch size, batch-start x 2**k"),
+    "epochs_per_stage": Option(("batch-growth",), 2, count_up_to(MAX_EPOCHS, "epochs per stage"),
+                               "epochs at each batch size"),
+    "epochs": Option(POLICIES, 20, count_up_to(MAX_EPOCHS, "the number of epochs"),
                      "number of epochs (default: 20; batch-growth: stages x epochs-per-stage)"),
 }
 DEFAULTS = {name: option.default for name, option in OPTIONS.items() if option.default is not None}
@@ -98,6 +103,10 @@ def read_finder_suggestion(path: str | os.PathLike) -> tuple[float, float]:
             f"LR finder suggestion {path} does not hold positive numbers lr_min < lr_max "
             f"(found lr_min={lr_min!r}, lr_max={lr_max!r}); rerun find_lr.py or pass the LRs as flags"
         )
+    try:  # the rest of the record must hold too: a file that fails it is not a suggestion to train with
+        LRRangeSuggestion.from_json(values, str(path))
+    except RecordError as error:
+        raise UserError(f"LR finder suggestion {error}; rerun find_lr.py or pass the LRs as flags") from None
     return float(lr_min), float(lr_max)
 
 
@@ -198,6 +207,9 @@ def resolve_settings(policy: str, given: dict[str, Any], from_finder: str | None
             "choose --batch-end = batch-start x 2**k"
         ) from None
     epochs = given.get("epochs", stages_count * options["epochs_per_stage"])
+    if epochs > MAX_EPOCHS:
+        raise UserError(f"{stages_count} stages of --epochs-per-stage {options['epochs_per_stage']} are {epochs:,} epochs, "
+                        f"more than the {MAX_EPOCHS:,} a run may have; lower --epochs-per-stage or pass --epochs")
     stages = batch_growth_stages(options["batch_start"], options["batch_end"], options["epochs_per_stage"], epochs)
     return PolicySettings(policy, epochs, stages, source, lr=lr, batch_start=options["batch_start"],
                     batch_end=options["batch_end"], epochs_per_stage=options["epochs_per_stage"])

@@ -12,6 +12,7 @@ from pyimagesearch.core.outputs import read_json, write_csv
 from pyimagesearch.lenet.compare import comparison_markdown, read_side, write_comparison
 from pyimagesearch.lenet.seeds import aggregate_metrics
 from pyimagesearch.lenet.training import HISTORY_FIELDS, write_test_predictions
+from pyimagesearch.records.lenet import RunMetrics
 
 TEST_IMAGES = 10_000
 
@@ -35,8 +36,10 @@ def fake_run(folder, policy, seed, test_accuracy, gap, epochs=20, steps=16_880, 
         "policy": policy, "final_train_loss": 0.2, "final_train_accuracy": 0.95, "train_accuracy": test_accuracy + gap,
         "val_accuracy": test_accuracy, "test_accuracy": test_accuracy, "generalization_gap": gap, "epochs": epochs,
         "optimizer_steps": steps, "train_time_s": 100.0, "train_images": 54_000, "test_images": TEST_IMAGES,
+        "test_loss": 0.3, "val_loss": 0.3, "train_loss": 0.2, "best_val_accuracy": max(val or [test_accuracy]),
+        "best_val_epoch": epochs, "val_images": 6_000,
     }
-    (folder / "metrics.json").write_text(json.dumps(metrics))
+    RunMetrics.from_json(metrics).write(folder)  # the record train_lenet.py writes
     (folder / "config.json").write_text(json.dumps({"policy": policy, "seed": seed, "description": f"{policy} run"}))
     write_csv(folder / "history.csv", history(epochs, steps // epochs, val or [test_accuracy] * epochs), HISTORY_FIELDS)
     if correct is not None:
@@ -149,7 +152,8 @@ def test_write_comparison_draws_both_runs_and_refuses_runs_without_a_common_seed
     saved = read_json(out / "comparison.json")
     assert saved["table"]["test accuracy"] == {"A": [0.905], "B": [0.89]}
     lone = fake_seeds(tmp_path / "c", "fixed", [0.9, 0.9, 0.9], [0.0, 0.0, 0.0])
-    (lone / "metrics.json").write_text(json.dumps({**read_json(lone / "metrics.json"), "seeds": [1, 2]}))
+    only_1_and_2 = {seed: read_json(lone / f"seed-{seed}" / "metrics.json") for seed in (1, 2)}
+    (lone / "metrics.json").write_text(json.dumps(aggregate_metrics(only_1_and_2)))
     with pytest.raises(UserError, match="share no seed"):
         write_comparison(fake_run(tmp_path / "d", "clr", 7, 0.9, 0.0), lone, out)
 

@@ -62,7 +62,7 @@ def test_unwritable_output_folder(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert run(find_lr.main, ["--output", str(blocker / "sub"), "--limit", "100"]) == 2
-    assert "cannot write to output folder" in capsys.readouterr().err
+    assert f"cannot create the output folder {blocker / 'sub'}: Not a directory" in capsys.readouterr().err
 
 
 def test_corrupt_data_file_one_sentence_no_traceback(tmp_path):
@@ -118,12 +118,18 @@ def test_a_grid_started_again_keeps_the_finished_lrs_and_ends_as_an_uninterrupte
     history = [row for row in read_csv(out / "lr_grid_history.csv") if row["lr"] == first[0]["lr"]]
     write_csv(out / "lr_grid_history.csv", history, list(history[0]))
     (out / "suggestion.json").unlink()
+    (out / "complete.json").unlink()  # a killed sweep never wrote its completion record
     capsys.readouterr()
     run(find_lr.main, argv)
     assert "[1/3] lr = 0.001: finished earlier, kept" in capsys.readouterr().out
     assert grid_results(out) == whole
-    # Other settings: the earlier results are removed before the new config.json is written.
-    run(find_lr.main, [*argv[:3], "1", *argv[4:]])
+    # Other settings are refused, the results kept as they are; with --overwrite they are replaced.
+    kept = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    capsys.readouterr()
+    assert run(find_lr.main, [*argv[:3], "1", *argv[4:]]) == 2
+    assert "holds results of other settings (epochs 2 then, 1 now); pass --overwrite" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == kept
+    run(find_lr.main, [*argv[:3], "1", *argv[4:], "--overwrite"])
     assert [int(row["epochs_run"]) for row in read_csv(out / "lr_grid.csv")] == [1, 1, 1]
     assert json.loads((out / "config.json").read_text())["epochs"] == 1
 

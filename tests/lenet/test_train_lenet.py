@@ -16,7 +16,8 @@ from pyimagesearch.core.outputs import read_json
 
 LIMIT = ["--limit", "1000"]  # 900 training images after the 10% validation split, 1000 test images
 TRAIN_IMAGES, VAL_IMAGES, TEST_IMAGES = 900, 100, 1000
-COMMON_FILES = {"config.json", "history.csv", "log.txt", "metrics.json", "curves.png", "model.keras", "test_predictions.npz"}
+COMMON_FILES = {"config.json", "history.csv", "log.txt", "metrics.json", "curves.png", "model.keras", "test_predictions.npz",
+                ".lock", "complete.json"}  # RunFolder's lock and completion record
 METRIC_KEYS = {"test_accuracy", "test_loss", "final_train_loss", "final_train_accuracy", "val_accuracy",
                "generalization_gap", "optimizer_steps", "epochs", "train_time_s"}
 
@@ -146,7 +147,8 @@ def test_seeds_run_one_folder_per_seed_and_aggregate(tmp_path, capsys):
     folder = tmp_path / "fixed"
     status = train(folder, "--policy", "fixed", "--lr", "0.05", "--epochs", "1", "--seeds", "2", "--quiet")
     assert status == 0
-    assert {p.name for p in folder.iterdir()} == {"config.json", "metrics.json", "curves.png", "seed-42", "seed-1"}
+    assert {p.name for p in folder.iterdir()} == {"config.json", "metrics.json", "curves.png", "seed-42", "seed-1", ".lock",
+                                                  "complete.json"}
     aggregate = read_json(folder / "metrics.json")
     per_seed = [read_json(folder / f"seed-{seed}" / "metrics.json") for seed in (42, 1)]
     assert aggregate["seeds"] == [42, 1] and aggregate["policy"] == "fixed"
@@ -183,6 +185,6 @@ def test_diverging_run_stops_keeps_its_history_and_exits_with_one_sentence(tmp_p
     assert status == 2
     assert err.startswith("error: training diverged in epoch 1:") and err.count("\n") == 1
     assert "lower the learning rate (--lr)" in err
-    assert {p.name for p in folder.iterdir()} == {"config.json", "history.csv", "log.txt", "curves.png"}
+    assert {p.name for p in folder.iterdir()} == {"config.json", "history.csv", "log.txt", "curves.png", ".lock"}
     assert len(history_of(folder)) == 1
     assert (folder / "log.txt").read_text().splitlines()[-1] == err.strip()

@@ -172,9 +172,10 @@ def test_broken_and_unfinished_files_are_reported_not_raised(tmp_path):
     (tmp_path / "find_lr" / "suggestion.json").write_text("[1, 2]")
     page = Elements(build(tmp_path).html)
     growth = page.text_of("q1-3")
-    assert "Unfinished: 8 epoch(s) in history.csv, the run stopped: training diverged in epoch 3: loss is nan" in growth
+    # A damaged result is its record's sentence, shown as the question's caveat, never "unfinished" nor a blank.
+    assert f"{tmp_path}/batch_growth/metrics.json: is not valid JSON (truncated or damaged" in growth
     assert "Unfinished: 10 learning rates so far and no suggestion.json" in page.text_of("q1-1")
-    assert "Unfinished: no suggestion.json: the range test did not finish" in page.text_of("q1-1")
+    assert f"{tmp_path}/find_lr/suggestion.json: holds list, not a lr-range-suggestion record" in page.text_of("q1-1")
     assert "Unfinished seeds: 1" in page.text_of("q1-2")
 
 

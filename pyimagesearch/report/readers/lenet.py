@@ -12,13 +12,17 @@ from typing import Any, Sequence
 
 from pyimagesearch.report.document import Inline, Note, Paragraph, Source, code, strong, text
 from pyimagesearch.report.files import (
-    fmt, last_line, load_csv, load_dict, number, percent, pngs, readable, scalar_settings, subfolders,
+    fmt, last_line, load_dict, number, percent, pngs, readable, scalar_settings, subfolders,
 )
+from pyimagesearch.records.lenet import read_history, read_metrics
+from pyimagesearch.records.lr_finder import LRRangeSuggestion, read_grid
+from pyimagesearch.report.readers.comparison import read_comparison  # noqa: F401 (1.3's comparison, by this name)
 from pyimagesearch.report.readers.common import (
-    Context, figures, finish, key_value_table, markdown_file, new_source, quick_caveat, table,
+    Context, figures, finish, key_value_table, new_source, quick_caveat, table,
 )
 
-HIDDEN_SETTINGS = ("compare", "quiet", "output", "resume", "data_dir", "description", "distribution", "stages", "strategy")
+HIDDEN_SETTINGS = ("compare", "quiet", "output", "resume", "overwrite", "settings_keys", "data_dir", "description",
+                   "distribution", "stages", "strategy")
 
 METRIC_ROWS = (
     ("test accuracy", "test_accuracy", percent),
@@ -34,8 +38,6 @@ METRIC_ROWS = (
     ("training time (s)", "train_time_s", lambda v: fmt(v, ".1f")),
 )
 
-COMPARISON_FIGURES = {"comparison.png": "Both runs side by side: validation accuracy and training loss against epoch and "
-                                      "against optimizer steps"}
 SEEDS_FIGURES = {"curves.png": "Mean training and validation curves over the seeds, with a band from the lowest to the "
                                 "highest seed"}
 RUN_FIGURES = {
@@ -59,9 +61,10 @@ def task_differences(config: dict, checks: Sequence[tuple[str, str, Any]]) -> li
 def read_find_lr(context: Context) -> list[Source]:
     source = new_source(context, "find_lr")
     folder = source.folder
-    suggestion, config = load_dict(folder / "suggestion.json"), load_dict(folder / "config.json")
-    if not suggestion:
+    config = load_dict(folder / "config.json")
+    if not (folder / "suggestion.json").is_file():
         return [_unfinished(source, config, "no suggestion.json: the range test did not finish")]
+    suggestion = _plain(LRRangeSuggestion.read(folder))
     source.status = "quick" if config.get("limit") else "full"
     source.blocks = [_suggestion_paragraph(suggestion, "The range test suggests")]
     source.blocks.append(key_value_table([(key, readable(value) if number(value) is not None else value)
@@ -80,7 +83,9 @@ def read_find_lr(context: Context) -> list[Source]:
 def read_lr_grid(context: Context) -> list[Source]:
     source = new_source(context, "lr_grid")
     folder = source.folder
-    rows, suggestion, config = load_csv(folder / "lr_grid.csv"), load_dict(folder / "suggestion.json"), load_dict(folder / "config.json")
+    config = load_dict(folder / "config.json")
+    rows = [_plain(row) for row in read_grid(folder, history=False)] if (folder / "lr_grid.csv").is_file() else []
+    suggestion = _plain(LRRangeSuggestion.read(folder)) if (folder / "suggestion.json").is_file() else {}
     if not rows:
         return [_unfinished(source, config, "no lr_grid.csv: no learning rate of the grid has finished")]
     source.status = ("quick" if config.get("limit") else "full") if suggestion else "partial"
@@ -92,10 +97,10 @@ def read_lr_grid(context: Context) -> list[Source]:
     source.blocks.append(table(
         ["learning rate", "final training loss", "training accuracy", "diverged", "epochs run", "seconds"],
         [[fmt(r.get("lr"), ".3g"), fmt(r.get("final_train_loss"), ".4g"), percent(r.get("train_accuracy")),
-          r.get("diverged", "-"), fmt(r.get("epochs_run"), "d"), fmt(r.get("seconds"), ".1f")] for r in rows],
+          "yes" if r["diverged"] else "no", fmt(r.get("epochs_run"), "d"), fmt(r.get("seconds"), ".1f")] for r in rows],
         caption="One fresh LeNet-5 per learning rate, from the same initial weights"))
     source.blocks += figures(folder, {"lr_grid.png": "Final training loss against the learning rate (like Smith's Figure 3)"})
-    diverged = [r for r in rows if str(r.get("diverged", "")).lower() in ("yes", "true", "1")]
+    diverged = [r for r in rows if r["diverged"]]
     if diverged:
         lrs = ", ".join(fmt(r.get("lr"), ".3g") for r in diverged)
         epochs = ", ".join(fmt(r.get("epochs_run"), "d") for r in diverged)
@@ -155,7 +160,7 @@ def _run_blocks(folder: Path, key: str, config: dict, metrics: dict) -> list:
 def _stage_table(folder: Path) -> list:
     """Per batch size: the epochs trained at it and the training loss its last epoch ended with."""
     stages: dict[int, list[dict]] = {}
-    for row in load_csv(folder / "history.csv"):
+    for row in read_history(folder / "history.csv", finished=False) if (folder / "history.csv").is_file() else []:
         size = number(row.get("batch_size"))
         if size is not None:
             stages.setdefault(int(size), []).append(row)
@@ -190,7 +195,7 @@ def read_training(context: Context, key: str) -> list[Source]:
     source = new_source(context, key)
     folder = source.folder
     seed_dirs = [d for d in subfolders(folder) if d.name.startswith("seed-")]
-    top_config, top_metrics = load_dict(folder / "config.json"), load_dict(folder / "metrics.json")
+    top_config, top_metrics = load_dict(folder / "config.json"), _metrics(folder)
     checks = {"clr": [("mode", "--mode", "exp_range")],
               "batch_growth": [("batch_start", "--batch-start", 32), ("batch_end", "--batch-end", 4096)]}[key]
     if seed_dirs:
@@ -198,7 +203,7 @@ def read_training(context: Context, key: str) -> list[Source]:
     if not top_metrics:
         reason = last_line(folder / "log.txt", "error")
         what = f"the run stopped: {reason.removeprefix('error: ')}" if reason else "no metrics.json"
-        done = len(load_csv(folder / "history.csv"))
+        done = len(read_history(folder / "history.csv", finished=False)) if (folder / "history.csv").is_file() else 0
         source = _unfinished(source, top_config, f"{done} epoch(s) in history.csv, {what}")
         if top_config:
             source.blocks += _run_blocks(folder, key, top_config, {}) + figures(folder, RUN_FIGURES[key])
@@ -212,7 +217,7 @@ def read_training(context: Context, key: str) -> list[Source]:
 
 def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) -> Source:
     seed_dirs = sorted(seed_dirs, key=lambda d: (not d.name[5:].isdigit(), int(d.name[5:]) if d.name[5:].isdigit() else d.name))
-    runs = [(d.name.removeprefix("seed-"), d, load_dict(d / "metrics.json"), load_dict(d / "config.json")) for d in seed_dirs]
+    runs = [(d.name.removeprefix("seed-"), d, _metrics(d), load_dict(d / "config.json")) for d in seed_dirs]
     config = top_config or next((c for _, _, _, c in runs if c), {})
     finished = [run for run in runs if run[2]]
     unfinished = [seed for seed, _, metrics, _ in runs if not metrics]
@@ -261,48 +266,19 @@ def _aggregate_table(aggregate: dict):
                  rows + [[key, value, ""] for key, value in others])
 
 
+def _plain(record) -> dict:
+    """A record's fields as the tables here read them (JSON data without ``kind`` and ``schema``)."""
+    return {key: value for key, value in record.to_json().items() if key not in ("kind", "schema")}
+
+
+def _metrics(folder: Path) -> dict:
+    """``metrics.json`` of a run or of a ``--seeds`` folder, validated (``RecordError`` names a bad one); {} when absent."""
+    return _plain(read_metrics(folder)) if (folder / "metrics.json").is_file() else {}
+
+
 def read_clr(context: Context) -> list[Source]:
     return read_training(context, "clr")
 
 
 def read_batch_growth(context: Context) -> list[Source]:
     return read_training(context, "batch_growth")
-
-
-def read_comparison(context: Context) -> list[Source]:
-    source = new_source(context, "comparison")
-    folder = source.folder
-    if not (folder / "comparison.md").is_file():
-        return [source]
-    summary = load_dict(folder / "comparison.json")
-    source.status = "full"
-    source.blocks = markdown_file(folder / "comparison.md") + figures(folder, COMPARISON_FIGURES)
-    for label in ("A", "B"):
-        run = summary.get(label)
-        if not isinstance(run, str):
-            continue
-        run_folder = _run_folder(context.root, run)
-        config = load_dict(run_folder / "config.json") if run_folder else {}
-        if config.get("limit") or _has_quick_seed(run_folder):
-            source.status = "quick"
-            source.caveats.append(text(f"Run {label} (", code(run), ") was made at quick settings (",
-                                       code(f"--limit {config.get('limit')}"), ")."))
-        metrics = run_folder / "metrics.json" if run_folder else None
-        if metrics and metrics.exists() and metrics.stat().st_mtime > (folder / "comparison.md").stat().st_mtime + 1:
-            source.caveats.append(text(f"Run {label} (", code(run), ") finished after this comparison was written; run "
-                                       "the command again to compare the newer results."))
-    # Its config.json holds train_lenet.py's training defaults, which a comparison does not use: no settings shown.
-    return [finish(source, context, "comparison", [folder / "comparison.md"])]
-
-
-def _run_folder(root: Path, recorded: str) -> Path | None:
-    """The folder a comparison recorded, as written (relative to where it ran) or by its name under ``root``."""
-    for candidate in (Path(recorded), root / Path(recorded).name):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def _has_quick_seed(folder: Path | None) -> bool:
-    return bool(folder) and any(load_dict(d / "config.json").get("limit") for d in subfolders(folder)
-                                if d.name.startswith("seed-"))
