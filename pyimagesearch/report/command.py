@@ -16,6 +16,12 @@ report.md is the same report in Markdown, its figures in figures/ beside it.
 Without --run nothing but the report's own folder is written. The output
 root must be a folder of results (with --run it may also be new or empty);
 one report at a time writes into a report folder.
+
+With --run each command's output goes to logs/<experiment>.log in the report's
+folder; the console shows one line per experiment (its expected time, measured
+here by earlier runs when they were, and the time left in all; then how it
+ended) and a summary. A failed step does not stop the others; the report is
+written, and the exit status is then 2.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pyimagesearch.core.cli import HelpFormatter, UserError
 
 DEFAULT_ROOT = "output"
 # What the report writes in its folder, each a file: a folder of one of these names would stop the report half-way.
-REPORT_FILES = ("index.html", "report.md", "runs.json", "config.json", "complete.json")
+REPORT_FILES = ("index.html", "report.md", "runs.json", "durations.json", "config.json", "complete.json")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,11 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-root", default=DEFAULT_ROOT,
                         help="the folder the experiments write into, with find_lr/, clr/, architectures/, transfer/ ...")
     parser.add_argument("--output", default=None,
-                        help="folder for index.html, report.md, figures/, runs.json and logs/ (default: <output-root>/report)")
+                        help="folder for index.html, report.md, figures/, runs.json, durations.json and logs/ (default: "
+                             "<output-root>/report)")
     parser.add_argument("--run", choices=("quick", "full"), default=None,
                         help="before the report, run the experiments whose results are missing: quick (subsets and "
                              "fewer epochs, marked as quick in the report; about 15 min here) or full (the task's "
-                             "settings, replacing quick results and resuming unfinished runs; hours)")
+                             "settings, replacing quick results and resuming unfinished runs; hours). Each command's "
+                             "output goes to logs/<experiment>.log, the console shows one line per experiment; "
+                             "exit status 2 when one of them did not finish")
     return parser
 
 
@@ -87,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyimagesearch.report.render_markdown import FIGURE_FOLDER, render_markdown
 
     root = results_root(args.output_root, args.run)
+    ran: dict[str, dict] = {}
     folder = check_output_path(args.output) if args.output is not None else root / "report"
     check_report_folder(folder)
     # The report has no settings of its own: it is rebuilt from the results every time. Its folder is owned
@@ -98,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.run:
             from pyimagesearch.report.runner import run_missing
 
-            run_missing(args.run, root, folder, RUNS_FILE)
+            ran = run_missing(args.run, root, folder, RUNS_FILE)
         report = collect(root, folder)
         page = render_html(report)
         write_text(folder / "index.html", page)
@@ -116,4 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary(report))
     print(f"written {folder / 'index.html'} ({len(page.encode()) / 1e6:.1f} MB, {len(copies)} figures embedded) and "
           f"{folder / 'report.md'}")
+    if args.run:
+        from pyimagesearch.report.runner import failure_sentence
+
+        failed = failure_sentence(ran, folder / "logs")
+        if failed:
+            raise UserError(failed)
     return 0

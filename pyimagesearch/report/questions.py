@@ -3,9 +3,10 @@
 Each ``Experiment`` is one command of the project and the folder it writes,
 relative to the output root, with its command at the task's settings
 (``full``) and at quick settings (``quick``: a subset of the data, fewer
-epochs). ``{root}`` in a command stands for the output root. Run times were
-measured on a shared 2-core CPU, TensorFlow's start-up included; those marked
-"estimated" are scaled from the quick run by the number of images trained.
+epochs). ``{root}`` in a command stands for the output root. The run times
+were measured on a shared 2-core CPU, TensorFlow's start-up included; the
+report's runner shows them, labelled "estimate", only until it has measured
+the command on the machine it runs on (``durations``).
 
 Each ``QuestionSpec`` names the experiments whose results answer it and the
 paper sections that the parts the project cannot compute are answered from.
@@ -90,7 +91,7 @@ EXPERIMENTS = {e.key: e for e in (
     Experiment("comparison", "Batch growth against the cyclical LR", "comparison",
                ("train_lenet.py", "--compare", "{root}/clr", "{root}/batch_growth", "--output", "{root}/comparison"),
                ("train_lenet.py", "--compare", "{root}/clr", "{root}/batch_growth", "--output", "{root}/comparison"),
-               "about 1 s", "about 1 s", needs=("clr/metrics.json", "batch_growth/metrics.json")),
+               "about 30 s", "about 30 s", needs=("clr/metrics.json", "batch_growth/metrics.json")),
     _architecture("alexnet", "alexnet", "AlexNet layer by layer"),
     _architecture("vgg19", "vgg19", "VGG19, the task's Table 1"),
     _architecture("receptive_field", "receptive-field", "Receptive field of three 5x5 convolutions",
@@ -103,14 +104,14 @@ EXPERIMENTS = {e.key: e for e in (
     Experiment("transfer", f"ResNet50 transfer learning on {TRANSFER_DATASET}", "transfer",
                ("transfer.py", "--dataset", TRANSFER_DATASET, "--mode", "both", "--output", "{root}/transfer"),
                ("transfer.py", "--describe", "--dataset", TRANSFER_DATASET, "--output", "{root}/transfer"),
-               "about 1.4 h for the task's 7 runs", "about 15 s"),
+               "about 1.4 h for the task's 7 runs", "about 40 s"),
     _semisupervised("label_noise", "label-noise", "Label noise (Mahajan et al.), LeNet-5 on Fashion-MNIST",
-                    "about 10 min, estimated", "about 1 min"),
+                    "about 5 min", "about 40 s"),
     _semisupervised("resampling", "resampling", "Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST",
-                    "about 10 min, estimated", "about 1.5 min"),
+                    "about 1.7 min", "about 50 s"),
     _semisupervised("teacher_student", "teacher-student",
-                    "Teacher and student (Yalniz et al.), LeNet-5 on Fashion-MNIST", "30-60 min, estimated",
-                    "about 3 min"),
+                    "Teacher and student (Yalniz et al.), LeNet-5 on Fashion-MNIST", "about 25 min",
+                    "about 1.7 min"),
 )}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pyimagesearch.architectures.command import main as architectures
 from pyimagesearch.core.run import RunFolder
 from pyimagesearch.report import runner
 from pyimagesearch.report.collect import collect
+from pyimagesearch.report.console import Console
 from pyimagesearch.report.files import load_dict
 from pyimagesearch.report.questions import EXPERIMENTS, Experiment
 from pyimagesearch.report.readers.common import Context, new_source
@@ -127,8 +129,9 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "EXPERIMENTS", experiments)
     monkeypatch.setattr(runner, "state", lambda e, root: "full" if e.key == "inception" and (
         root / "architectures" / "inception" / "inception.md").is_file() else "missing")
-    root, folder, lines = tmp_path / "output", tmp_path / "output" / "report", []
-    records = runner.run_missing("quick", root, folder, "runs.json", lines.append)
+    root, folder, stream = tmp_path / "output", tmp_path / "output" / "report", io.StringIO()
+    records = runner.run_missing("quick", root, folder, "runs.json", Console(stream, tty=False))
+    lines = stream.getvalue().splitlines()
 
     assert records == load_dict(folder / "runs.json")
     assert records["inception"]["status"] == "ok" and records["inception"]["exit_status"] == 0
@@ -139,13 +142,21 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     assert records["bad"]["reason"] == "argument --layers: '0' must be > 0"
     assert records["clr"] == {**records["clr"], "status": "skipped",
                               "reason": f"it needs {root}/find_lr/suggestion.json, which an earlier step did not write"}
-    assert lines[0] == "--run quick: 3 experiment(s) to run, 0 with results kept"
-    assert lines[1].startswith("[1/3] 2.4 (b-d): Inception modules at 32x32x256 (missing), quick settings")
-    assert any(line.startswith("[2/3] failed in ") and line.endswith("argument --layers: '0' must be > 0") for line in lines)
+    assert lines[0].startswith("[1/3] 2.4 (b-d) Inception modules at 32x32x256, quick settings, about 1 s, estimate; ")
+    assert lines[0].endswith(" left in all ... finished in 0 s")
+    assert lines[1].startswith("[2/3] A refused flag, quick settings") and " ... failed after " in lines[1]
+    assert lines[1].endswith("argument --layers: '0' must be > 0")
+    assert lines[2].endswith(f"... skipped: it needs {root}/find_lr/suggestion.json, which an earlier step did not write")
+    assert lines[3].startswith("--run quick: 1 finished, 1 failed, 1 skipped, 0 kept from earlier runs; ")
+    assert lines[4:] == ["  failed: A refused flag: argument --layers: '0' must be > 0",
+                         f"  skipped: 1.2 Cyclical LR, exp_range: it needs {root}/find_lr/suggestion.json, which an "
+                         "earlier step did not write"]
 
-    lines.clear()
-    runner.run_missing("quick", root, folder, "runs.json", lines.append)
-    assert lines[0] == "--run quick: 2 experiment(s) to run, 1 with results kept"
+    stream.truncate(0)
+    stream.seek(0)
+    again = runner.run_missing("quick", root, folder, "runs.json", Console(stream, tty=False))
+    assert sorted(again) == ["bad", "clr"]
+    assert stream.getvalue().splitlines()[2].startswith("--run quick: 0 finished, 1 failed, 1 skipped, 1 kept")
 
     context = Context(root, load_dict(folder / "runs.json"))
     made = collect(root, folder).questions[6].sources[0]
