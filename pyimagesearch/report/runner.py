@@ -154,12 +154,22 @@ def result_folder(experiment: Experiment, mode: str, root: Path) -> Path:
     return folder
 
 
-def run_one(experiment: Experiment, mode: str, root: Path, logs: Path, tick: Callable[[float], None]) -> dict:
+def replaces_quick(experiment: Experiment, mode: str, current: str) -> bool:
+    """Whether ``--run full`` replaces the quick results in the folder it writes (with the command's --overwrite).
+
+    Only finished quick results are replaced, never full or unfinished ones;
+    Problem 4 keeps its quick results in their own ``quick/`` folder.
+    """
+    return mode == "full" and current == "quick" and experiment.key not in SEMISUPERVISED
+
+
+def run_one(experiment: Experiment, mode: str, root: Path, logs: Path, tick: Callable[[float], None],
+            current: str = "missing") -> dict:
     """Run one experiment's command, its output into its log; its record for runs.json.
 
     ``tick(seconds)`` is called about every second while the command runs.
     """
-    shown = experiment.command(mode, root)
+    shown = experiment.command(mode, root) + (" --overwrite" if replaces_quick(experiment, mode, current) else "")
     started = datetime.now().strftime("%Y-%m-%d %H:%M")
     missing = [need for need in experiment.needs if not (root / need).is_file()]
     if missing:
@@ -169,6 +179,8 @@ def run_one(experiment: Experiment, mode: str, root: Path, logs: Path, tick: Cal
     argv, why_not = command_line(experiment, mode, root)
     if argv is None:
         return {"command": shown, "mode": mode, "started": started, "status": "skipped", "reason": why_not}
+    if replaces_quick(experiment, mode, current):
+        argv.append("--overwrite")
     log_path = absolute(logs / f"{experiment.key}.log")
     # TF_CPP_MIN_LOG_LEVEL=3 also hides TensorFlow's C++ error lines such as "failed call to cuInit" on a CPU.
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg",
@@ -260,7 +272,7 @@ def run_missing(mode: str, root: Path, report_folder: Path, runs_file: str,
                       f"{STATE_NOTES.get(current, '')}, {ahead[0]}; {time_left(ahead)}")
         try:
             record = run_one(experiment, mode, root, logs, lambda seconds: console.progress(
-                f"running {duration(seconds)}, {time_left(ahead, seconds)}"))
+                f"running {duration(seconds)}, {time_left(ahead, seconds)}"), current)
         except BaseException:
             console.end("interrupted")
             raise
