@@ -1,21 +1,15 @@
-"""The README's section on the report names every flag of the command and every question it covers."""
+"""The report's page, docs/report.md, names every flag of the command and every question it covers."""
 
 from pathlib import Path
 
 from pyimagesearch.report.command import build_parser
 from pyimagesearch.report.questions import QUESTIONS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "report.md"
 
 
-def section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("## One report of every answer: `python -m pyimagesearch.report`")
-    return text[start:text.index("\n## ", start + 1)]
-
-
-def test_every_flag_and_question_is_in_the_readme_section():
-    text = section()
+def test_every_flag_and_question_is_on_the_report_page():
+    text = PAGE.read_text(encoding="utf-8")
     flags = [flag for action in build_parser()._actions for flag in action.option_strings if flag.startswith("--")
              and flag != "--help"]
     assert flags == ["--output-root", "--output", "--run"]
