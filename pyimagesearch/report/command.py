@@ -87,6 +87,15 @@ def check_report_folder(folder: Path) -> None:
                             "another --output")
 
 
+def failure_sentence(ran: dict[str, dict], logs: Path) -> str | None:
+    """One sentence naming every experiment of this run that did not finish; None when all finished."""
+    failed = [f"{key} {record['status']}" for key, record in ran.items() if record["status"] != "ok"]
+    if not failed:
+        return None
+    return (f"{len(failed)} of {len(ran)} experiments did not finish ({', '.join(failed)}); the report shows what "
+            f"exists, the reasons are in the summary above and the logs in {logs.resolve()}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from pyimagesearch.core.outputs import prepare_dir, write_bytes, write_text
@@ -127,8 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"written {folder / 'index.html'} ({len(page.encode()) / 1e6:.1f} MB, {len(copies)} figures embedded) and "
           f"{folder / 'report.md'}")
     if args.run:
-        from pyimagesearch.report.runner import failure_sentence
-
         failed = failure_sentence(ran, folder / "logs")
         if failed:
             raise UserError(failed)

@@ -155,9 +155,8 @@ def result_folder(experiment: Experiment, mode: str, root: Path) -> Path:
 
 
 def replaces_quick(experiment: Experiment, mode: str, current: str) -> bool:
-    """Whether ``--run full`` replaces the quick results in the folder it writes (with the command's --overwrite).
+    """Whether ``--run full`` replaces finished quick results (never full or unfinished ones) with --overwrite.
 
-    Only finished quick results are replaced, never full or unfinished ones;
     Problem 4 keeps its quick results in their own ``quick/`` folder.
     """
     return mode == "full" and current == "quick" and experiment.key not in SEMISUPERVISED
@@ -299,11 +298,3 @@ def summary(mode: str, ran: dict[str, dict], kept: int, seconds: float, logs: Pa
             lines.append(f"  {record['status']}: {label(EXPERIMENTS[key])}: {record['reason']}")
     return lines
 
-
-def failure_sentence(ran: dict[str, dict], logs: Path) -> str | None:
-    """One sentence naming every experiment of this run that did not finish; None when all finished."""
-    failed = [f"{key} {record['status']}" for key, record in ran.items() if record["status"] != "ok"]
-    if not failed:
-        return None
-    return (f"{len(failed)} of {len(ran)} experiments did not finish ({', '.join(failed)}); the report shows what "
-            f"exists, the reasons are in the summary above and the logs in {absolute(logs)}")
