@@ -48,10 +48,29 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
             raise
         print(f"error: {output_error_message(error.filename, error)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except ModuleNotFoundError as error:
+        package = (error.name or "").split(".")[0]
+        if package not in DEPENDENCIES:
+            raise
+        print(f"error: {missing_dependency_message(package)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted: files already written are complete and kept.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return int(status or 0)
+
+
+# Import names of the packages the project installs (requirements.txt, pyproject.toml), with their PyPI names.
+DEPENDENCIES = {"tensorflow": "tensorflow", "keras": "keras", "numpy": "numpy", "matplotlib": "matplotlib",
+                "sklearn": "scikit-learn", "scipy": "scipy", "tensorflow_datasets": "tensorflow-datasets",
+                "PIL": "pillow", "absl": "absl-py", "h5py": "h5py", "tensorboard": "tensorboard"}
+SETUP_COMMAND = "python3 -m venv .venv && . .venv/bin/activate && pip install -e ."
+
+
+def missing_dependency_message(package: str) -> str:
+    """The one sentence for a dependency that this Python cannot import."""
+    return (f"{DEPENDENCIES.get(package, package)} is not installed for {sys.executable}; set the project up "
+            f"first ({SETUP_COMMAND}, see README.md), or activate the environment where it is installed")
 
 
 VERBOSE_VARIABLE = "PYIMAGESEARCH_VERBOSE"
