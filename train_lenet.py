@@ -110,12 +110,11 @@ def train(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core import peers
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
     from pyimagesearch.core.cli import set_seed
-    from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.core.logging import RunLog
+    from pyimagesearch.core.loop import resume_epoch as agreed_resume_epoch
     from pyimagesearch.core.outputs import prepare_dir, write_config, write_json
     from pyimagesearch.core.pipeline import steps_per_epoch
     from pyimagesearch.lenet import training as lt
@@ -124,54 +123,51 @@ def train(args) -> int:
     from pyimagesearch.lenet.settings import check_step_size, cycle_note, describe, resolve_settings
 
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
-    strategy, worker = make_strategy(args.strategy)
-    distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
-    settings.scale_batches(strategy.num_replicas_in_sync)
-    folder = output_folder(Path(args.output), worker)
-    folder = prepare_dir(folder)
+    distribution = Distribution.create(args.strategy, Path(args.output))
+    described = distribution.describe(settings.stages[0].batch_size)
+    settings.scale_batches(distribution.replicas)
+    folder = prepare_dir(distribution.folder)
     set_seed(args.seed)
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
-    settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
+    settings.set_train_size(len(data.x_train), drop_remainder=distribution.multiworker)
     check_step_size(settings)
     # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
     checkpoint = RunCheckpoint(folder, {
-        **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
-    }, keep=2 if worker is None else 3, required=("reference_loss",))
+        **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": described["replicas"],
+    }, keep=3 if distribution.multiworker else 2, required=("reference_loss",))
     if not args.resume:
         checkpoint.clear()
     notes: list[str] = []
-    resume_epoch = checkpoint.find(notes.append, strict=worker is None)
-    with peers.watch(worker):
-        if worker is not None:
-            resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
+    with distribution.watch():
+        resume_epoch = agreed_resume_epoch(checkpoint, distribution, notes.append)
         if not resume_epoch:
             checkpoint.clear()
             lt.remove_stale_results(folder)
         description = describe(settings)
         write_config(folder, {**vars(args), **settings.as_dict(), "description": description,
-                              "data_source": data.source, "distribution": distribution,
+                              "data_source": data.source, "distribution": described,
                               **{f"{split}_images": size for split, size in data.sizes().items()}})
         log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
         log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
             f"images from {data.source}")
-        log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
-            f"{distribution['replicas']} x per-replica batch; learning rates used as given")
+        log(f"{described['strategy']}: {described['replicas']} replica(s), global batch = "
+            f"{described['replicas']} x per-replica batch; learning rates used as given")
         if cycle_note(settings):
             log(cycle_note(settings))
         for note in notes:
             log(note)
 
         result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                          steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                          multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
+                          steps_per_execution=args.steps_per_execution, seed=args.seed, distribution=distribution,
+                          checkpoint=checkpoint, resume_epoch=resume_epoch,
                           tensorboard=args.tensorboard)
         history = result["history"]
         if history:
             save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
                            result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
-                                                            worker is not None), settings)
+                                                            distribution.multiworker), settings)
         if result["diverged"]:
             checkpoint.clear()
             epoch = history[-1]["epoch"] if history else 1

@@ -151,8 +151,7 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.core.logging import RunLog
     from pyimagesearch.core.outputs import prepare_dir
     from pyimagesearch.transfer import data as decathlon
@@ -167,8 +166,8 @@ def main(argv=None) -> int:
     if args.summary:
         print(write_summary(Path(args.output) / name, name))
         return 0
-    strategy, worker = make_strategy(args.strategy)
-    folder = output_folder(Path(args.output) / name, worker)
+    distribution = Distribution.create(args.strategy, Path(args.output) / name)
+    folder = distribution.folder
     new_folder = not folder.exists()
     folder = prepare_dir(folder)
     try:
@@ -196,13 +195,13 @@ def main(argv=None) -> int:
     )
     modes = MODES if args.mode == "both" else (args.mode,)
     say(f"milestones {milestones}, gamma {args.gamma:g}, dtype policy {settings.dtype_policy}, weights {weights}")
-    distribution = describe_strategy(strategy, args.batch_size, worker)
-    say(f"finetune: {distribution['strategy']}, {distribution['replicas']} replica(s), global batch "
-        f"{distribution['global_batch']}, learning rates used as given; feature: one device, batch {args.batch_size}")
+    described = distribution.describe(args.batch_size)
+    say(f"finetune: {described['strategy']}, {described['replicas']} replica(s), global batch "
+        f"{described['global_batch']}, learning rates used as given; feature: one device, batch {args.batch_size}")
     lrs = args.lr or {mode: TASK_LRS[mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, vars(args), overwrite=args.overwrite,
-             save_weights=args.save_weights, progress=sys.stdout.isatty(), strategy=strategy,
-             multiworker=worker is not None, worker=worker, tensorboard=args.tensorboard)
+             save_weights=args.save_weights, progress=sys.stdout.isatty(), distribution=distribution,
+             tensorboard=args.tensorboard)
     write_summary(folder, name)
     say(f"summary: {folder / 'summary.md'}")
     return 0

@@ -38,8 +38,7 @@ def finished_run(run_dir: Path, settings: TransferSettings) -> dict | None:
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]], settings: TransferSettings,
           folder: Path,
           say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False, strategy=None, multiworker: bool = False, worker=None,
-          tensorboard: bool = False) -> list[dict]:
+          progress: bool = False, distribution=None, tensorboard: bool = False) -> list[dict]:
     """Train every (mode, LR) run not yet finished; return the metrics of all of them.
 
     ``lrs`` is one list for every mode, or a list per mode.
@@ -49,6 +48,7 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
     from its last checkpoint. Feature-extraction runs share one frozen base
     (and, without augmentation, its cached features); the runs of a mode
     share its models, restored before each (``models.ModelPool``).
+    ``distribution`` (a ``core.distribute.Distribution``) is how fine-tuning trains.
     ``tensorboard``: every run trained also writes TensorBoard logs into its folder.
     """
     lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
@@ -68,7 +68,7 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         results.append(train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
-                                 save_weights, progress, strategy=strategy, multiworker=multiworker,
+                                 save_weights, progress, distribution=distribution,
                                  config={**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()},
-                                 worker=worker, overwrite=overwrite, tensorboard=tensorboard, pool=pool))
+                                 overwrite=overwrite, tensorboard=tensorboard, pool=pool))
     return results
