@@ -109,6 +109,11 @@ def run_record(rows: list[dict], mode: str, lr: float, settings: TransferSetting
     )
 
 
+def run_settings(mode: str, lr: float, settings: TransferSettings, distribution: Distribution) -> dict:
+    """What determines a run's results, as its ``RunFolder`` compares them: mode, LR, settings, replicas."""
+    return {"mode": mode, "lr": lr, "resolved": settings.as_dict(), "replicas": distribution.replicas}
+
+
 def _shown(value: float | None) -> str:
     return "none" if value is None else f"{value:.4f}"
 
@@ -147,17 +152,17 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     if mode != "finetune":
         distribution = distribution.on_one_device()
     run_dir = Path(run_dir)
-    settings_of_run = {"mode": mode, "lr": lr, "resolved": settings.as_dict(), "replicas": distribution.replicas}
     fresh, built = not run_dir.exists(), []
     try:
-        with RunFolder(run_dir, RUN_KIND, settings_of_run, overwrite=overwrite, seed=settings.seed, tensorflow=True,
-                       config=config) as run:
+        with RunFolder(run_dir, RUN_KIND, run_settings(mode, lr, settings, distribution), overwrite=overwrite,
+                       seed=settings.seed, tensorflow=True, config=config) as run:
             if run.finished:
                 say(f"{run_dir.name} finished earlier; kept, --overwrite runs it again")
                 return TransferRun.read(run_dir).to_json()
             prepare_dir(run_dir)
-            record = _train(image_set, mode, lr, settings, run_dir, say, extractor, save_weights, progress,
-                            distribution, tensorboard, pool, built, started)
+            record = _train(image_set, mode, lr, settings, run_dir, say, extractor=extractor, save_weights=save_weights,
+                            progress=progress, distribution=distribution, tensorboard=tensorboard, pool=pool,
+                            built=built, started=started)
             run.complete(summary={"best_val_accuracy": record.best_val_accuracy,
                                   "final_val_accuracy": record.final_val_accuracy, "diverged": record.diverged})
     except BaseException:
@@ -167,9 +172,13 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     return record.to_json()
 
 
-def _train(image_set, mode, lr, settings, run_dir: Path, say, extractor, save_weights, progress, distribution,
-           tensorboard, pool, built: list, started: float) -> TransferRun:
-    """``train_run`` inside its ``RunFolder``: resume or start, train the epochs, write the results."""
+def _train(image_set, mode: str, lr: float, settings: TransferSettings, run_dir: Path, say: Callable[[str], None], *,
+           extractor: FeatureExtractor | None, save_weights: bool, progress: bool, distribution: Distribution,
+           tensorboard: bool, pool: ModelPool | None, built: list, started: float) -> TransferRun:
+    """``train_run`` inside its ``RunFolder``: resume or start, train the epochs, write the results.
+
+    ``built`` receives the run's ``Models`` once they exist (restored or built).
+    """
     from pyimagesearch.transfer.plots import plot_curves
 
     label = run_name(mode, lr)
