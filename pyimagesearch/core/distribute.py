@@ -189,7 +189,7 @@ class Distribution:
         return describe(self.strategy, per_replica_batch, self.worker)
 
     def trainer(self, model, steps_per_execution: int = 32):
-        """What trains ``model``: the model itself, or ``custom_loop.StrategyLoop`` for multi-worker, where ``fit`` fails."""
+        """What trains ``model``: the model, or ``custom_loop.StrategyLoop`` for multi-worker (where ``fit`` fails)."""
         if not self.multiworker:
             return model
         from pyimagesearch.core.custom_loop import StrategyLoop

@@ -63,14 +63,15 @@ class EpochHistory(keras.callbacks.Callback):
             lr = str(np.float32(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
         row = {"epoch": epoch + 1, **(self.columns(epoch) if self.columns else {}),
                "steps": iterations - self.first_step, "iterations": iterations, "lr": lr,
-               **{key: float(logs.get(key, float("nan"))) for key in METRICS}, self.time_field: round(now - self.clock, 3)}
+               **{key: float(logs.get(key, float("nan"))) for key in METRICS},
+               self.time_field: round(now - self.clock, 3)}
         self.clock = now
         self.rows.append(row)
         write_csv(self.path, self.rows, self.fields)
 
 
 class ProgressLog(keras.callbacks.Callback):
-    """After every epoch, ``log(describe(row))`` for the newest of ``rows`` (an ``EpochHistory``'s, placed before it)."""
+    """After every epoch, ``log(describe(row))`` for the newest of ``rows`` (an ``EpochHistory``'s, run before)."""
 
     def __init__(self, log: Callable[[str], None], describe: Callable[[dict], str], rows: list[dict]):
         super().__init__()

@@ -1,4 +1,4 @@
-"""The one epoch loop of every training run: LeNet-5 runs, Problem 4's runs, transfer fine-tuning and feature extraction.
+"""The one epoch loop of every training run: LeNet-5, Problem 4's runs, transfer fine-tuning and feature extraction.
 
 A run supplies its model (``model_of``), the data of each epoch
 (``epoch_data(epoch)``, its own pipeline, so a resumed run sees the batches

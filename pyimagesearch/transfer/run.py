@@ -228,7 +228,8 @@ def _train(image_set, mode: str, lr: float, settings: TransferSettings, run_dir:
             shutil.rmtree(run_dir / LOG_DIR, ignore_errors=True)
         trained = train_epochs(
             model_of, train, validation, settings.epochs, history_recorder(run_dir / "history.csv"),
-            epoch_line(label, settings.epochs), say, reference_loss=lambda trainer, val: math.log(image_set.num_classes),
+            epoch_line(label, settings.epochs), say,
+            reference_loss=lambda trainer, val: math.log(image_set.num_classes),
             distribution=distribution, checkpoint=checkpoint, resume_epoch=resumed,
             callbacks=[multistep_scheduler(lr, settings.milestones, settings.gamma)],
             tensorboard=run_dir / LOG_DIR if tensorboard else None, verbose=int(progress and mode == "finetune"),
