@@ -142,16 +142,15 @@ def compare(args, argv=None) -> int:
     return 0
 
 
-def train(args, strategy=None, worker=None, folder: Path | None = None) -> int:
-    """One run into ``folder`` (default: ``--output``, or this worker's folder in it); ``strategy`` made when None."""
+def train(args, distribution=None, folder: Path | None = None) -> int:
+    """One run into ``folder`` (default: ``--output``, or this worker's folder in it); ``distribution`` made when None."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core import peers
     from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
-    from pyimagesearch.core.distribute import describe as describe_strategy
-    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.core.logging import RunLog
+    from pyimagesearch.core.loop import resume_epoch as agreed_resume_epoch
     from pyimagesearch.core.outputs import prepare_dir
     from pyimagesearch.core.pipeline import steps_per_epoch
     from pyimagesearch.core.run import RunFolder
@@ -162,59 +161,56 @@ def train(args, strategy=None, worker=None, folder: Path | None = None) -> int:
     from pyimagesearch.records.lenet import RunMetrics
 
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
-    if strategy is None:
-        strategy, worker = make_strategy(args.strategy)
-    distribution = describe_strategy(strategy, settings.stages[0].batch_size, worker)
-    settings.scale_batches(strategy.num_replicas_in_sync)
-    folder = folder or output_folder(Path(args.output), worker)
+    distribution = distribution or Distribution.create(args.strategy, Path(args.output))
+    described = distribution.describe(settings.stages[0].batch_size)
+    settings.scale_batches(distribution.replicas)
+    folder = folder or distribution.folder
     data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
     if len(data.x_val) == 0:
         raise UserError(f"--limit {args.limit} leaves no validation images at --val-fraction {args.val_fraction:g}; raise --limit")
-    settings.set_train_size(len(data.x_train), drop_remainder=worker is not None)
+    settings.set_train_size(len(data.x_train), drop_remainder=distribution.multiworker)
     check_step_size(settings)
     description = describe(settings)
     config = {**vars(args), "description": description, "lr_source": settings.lr_source, "data_source": data.source,
-              "distribution": distribution, **{f"{split}_images": size for split, size in data.sizes().items()}}
+              "distribution": described, **{f"{split}_images": size for split, size in data.sizes().items()}}
     # Seeded on entering, before the checkpoint is looked up: a resumed process draws what an uninterrupted one draws.
-    with RunFolder(folder, "lenet-run", run_settings(args, settings, distribution["replicas"]), overwrite=args.overwrite,
-                   seed=args.seed, tensorflow=True, config=config, keep=worker_folders(worker)) as run_folder:
+    with RunFolder(folder, "lenet-run", run_settings(args, settings, distribution.replicas), overwrite=args.overwrite,
+                   seed=args.seed, tensorflow=True, config=config, keep=worker_folders(distribution.worker)) as run_folder:
         prepare_dir(folder)  # under the lock: the leftovers of a killed write are no live writer's
         if run_folder.finished:
             print(f"{folder} holds this run, finished: its results are kept (pass --overwrite to train it again)")
             return 0
         # Workers may have to roll back to the epoch every one of them has: they keep one checkpoint more.
         checkpoint = RunCheckpoint(folder, {
-            **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution["replicas"],
-        }, keep=2 if worker is None else 3, required=("reference_loss",))
+            **settings.as_dict(), **{key: getattr(args, key) for key in RESUME_KEYS}, "replicas": distribution.replicas,
+        }, keep=3 if distribution.multiworker else 2, required=("reference_loss",))
         if not args.resume:
             checkpoint.clear()
         notes: list[str] = []
-        resume_epoch = checkpoint.find(notes.append, strict=worker is None)
-        with peers.watch(worker):
-            if worker is not None:
-                resume_epoch = peers.agree_on_epoch(strategy, resume_epoch)
+        with distribution.watch():
+            resume_epoch = agreed_resume_epoch(checkpoint, distribution, notes.append)
             if not resume_epoch:
                 checkpoint.clear()
                 lt.remove_stale_results(folder)
             log = RunLog(folder / "log.txt", echo=not args.quiet, append=bool(resume_epoch))
             log(f"{description}; {len(data.x_train):,} training, {len(data.x_val):,} validation, {len(data.x_test):,} test "
                 f"images from {data.source}")
-            log(f"{distribution['strategy']}: {distribution['replicas']} replica(s), global batch = "
-                f"{distribution['replicas']} x per-replica batch; learning rates used as given")
+            log(f"{described['strategy']}: {described['replicas']} replica(s), global batch = "
+                f"{described['replicas']} x per-replica batch; learning rates used as given")
             if cycle_note(settings):
                 log(cycle_note(settings))
             for note in notes:
                 log(note)
 
             result = lt.train(settings, data, folder, log, momentum=args.momentum, weight_decay=args.weight_decay or None,
-                              steps_per_execution=args.steps_per_execution, seed=args.seed, strategy=strategy,
-                              multiworker=worker is not None, checkpoint=checkpoint, resume_epoch=resume_epoch,
+                              steps_per_execution=args.steps_per_execution, seed=args.seed, distribution=distribution,
+                              checkpoint=checkpoint, resume_epoch=resume_epoch,
                               tensorboard=args.tensorboard)
             history = result["history"]
             if history:
                 save_run_plots(folder, history, settings.policy, f"LeNet-5 on Fashion-MNIST\n{description}",
                                result["lr_at"], steps_per_epoch(len(data.x_train), settings.stages[0].batch_size,
-                                                                worker is not None), settings)
+                                                                distribution.multiworker), settings)
             if result["diverged"]:
                 checkpoint.clear()
                 epoch = history[-1]["epoch"] if history else 1
@@ -243,7 +239,7 @@ def worker_folders(worker) -> tuple[str, ...]:
 
 def train_seeds(args) -> int:
     """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/ (by the chief, when multi-worker)."""
-    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.core.outputs import read_json
     from pyimagesearch.core.run import RunFolder
     from pyimagesearch.lenet.seeds import resolve_seeds, seed_folder, write_seed_summary
@@ -252,11 +248,10 @@ def train_seeds(args) -> int:
 
     seeds = resolve_seeds(args.seeds, args.seed)
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
-    strategy, worker = make_strategy(args.strategy)
+    distribution = Distribution.create(args.strategy, Path(args.output))
     # A worker other than the chief keeps its copy of every seed's run in its own folder and aggregates nothing.
-    folder = output_folder(Path(args.output), worker)
-    chief = worker is None or worker.is_chief
-    common = {key: value for key, value in run_settings(args, settings, strategy.num_replicas_in_sync).items()
+    folder, worker = distribution.folder, distribution.worker
+    common = {key: value for key, value in run_settings(args, settings, distribution.replicas).items()
               if key != "seed"}
     with RunFolder(folder, "lenet-seeds", {**common, "seeds": seeds}, overwrite=args.overwrite,
                    config={key: value for key, value in vars(args).items() if key != "seed"},
@@ -268,9 +263,9 @@ def train_seeds(args) -> int:
         remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
         for seed in seeds:
             print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
-            train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}), strategy,
-                  worker, seed_folder(folder, seed))
-        if not chief:
+            train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}), distribution,
+                  seed_folder(folder, seed))
+        if not distribution.is_chief:
             seeds_folder.complete(quick=args.limit is not None, summary={"worker": worker.index})
             return 0
         description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)

@@ -258,17 +258,17 @@ def resolve_settings(args):
 
 def sweep_folder(args, output: Path, name: str) -> int:
     """Train (or only describe) in the data set folder, which ``sweep.run_sweep`` owns from its lock to complete.json."""
-    from pyimagesearch.core.distribute import make_strategy, output_folder
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.transfer.settings import MODES, TASK_LRS
     from pyimagesearch.transfer.sweep import run_sweep
 
     settings = resolve_settings(args)
-    strategy, worker = (None, None) if args.describe else make_strategy(args.strategy)
+    distribution = None if args.describe else Distribution.create(args.strategy, output / name)
     modes = MODES if args.mode == "both" else (args.mode,)
     requested = [] if args.describe else [(mode, lr) for mode in modes for lr in (args.lr or TASK_LRS[mode])]
-    run_sweep(output_folder(output / name, worker), name, settings, requested, lambda: load_images(args, name),
+    run_sweep(output / name if distribution is None else distribution.folder, name, settings, requested, lambda: load_images(args, name),
               {key: value for key, value in vars(args).items() if key != "given"}, describe=args.describe,
-              overwrite=args.overwrite, strategy=strategy, worker=worker, save_weights=args.save_weights,
+              overwrite=args.overwrite, distribution=distribution, save_weights=args.save_weights,
               tensorboard=args.tensorboard, progress=sys.stdout.isatty())
     return 0
 

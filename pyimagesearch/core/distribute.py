@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from pyimagesearch.core.cli import UserError
 
@@ -127,12 +129,75 @@ def describe(strategy, per_replica_batch: int, worker: Worker | None = None) -> 
     return info
 
 
-def output_folder(folder, worker: Worker | None):
+def output_folder(folder, worker: Worker | None) -> Path:
     """Where a process writes: ``folder`` for one process or the chief; ``folder/worker-N`` for worker N.
 
     The chief's files are the results; the other workers keep their own copy.
     """
-    from pathlib import Path
-
     folder = Path(folder)
     return folder if worker is None or worker.is_chief else folder / f"worker-{worker.index}"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How this process trains: the ``tf.distribute`` strategy, its place among the workers, its folder.
+
+    ``worker`` is None for a single process (one device or mirrored over the
+    local GPUs) and this process's ``Worker`` under
+    ``MultiWorkerMirroredStrategy``; ``folder`` is where it writes
+    (``output_folder``: the results folder, or ``worker-N`` inside it), None
+    when the caller names its folders itself.
+    """
+
+    strategy: Any
+    worker: Worker | None = None
+    folder: Path | None = None
+
+    @classmethod
+    def create(cls, name: str = "auto", folder=None) -> "Distribution":
+        """Build the strategy ``name`` (``make_strategy``) and this process's folder for the results ``folder``."""
+        strategy, worker = make_strategy(name)
+        return cls(strategy, worker, None if folder is None else output_folder(folder, worker))
+
+    @classmethod
+    def local(cls, folder=None) -> "Distribution":
+        """The current strategy (TensorFlow's default one, unless inside a scope), one process."""
+        import tensorflow as tf
+
+        return cls(tf.distribute.get_strategy(), None, None if folder is None else Path(folder))
+
+    @property
+    def multiworker(self) -> bool:
+        """Whether the workers of a cluster train together (each a process of its own)."""
+        return self.worker is not None
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process writes the results (one process always does)."""
+        return self.worker is None or self.worker.is_chief
+
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+    def on_one_device(self) -> "Distribution":
+        """The same process and folder, training on one device (feature extraction)."""
+        return Distribution.local(self.folder)
+
+    def describe(self, per_replica_batch: int) -> dict:
+        """``describe(strategy, per_replica_batch, worker)``: what a run records about its distribution."""
+        return describe(self.strategy, per_replica_batch, self.worker)
+
+    def trainer(self, model, steps_per_execution: int = 32):
+        """What trains ``model``: the model, or ``custom_loop.StrategyLoop`` for multi-worker (where ``fit`` fails)."""
+        if not self.multiworker:
+            return model
+        from pyimagesearch.core.custom_loop import StrategyLoop
+
+        return StrategyLoop(model, steps_per_execution)
+
+    def watch(self):
+        """``peers.watch``: around the part of a run that talks to other workers (nothing for one process)."""
+        from pyimagesearch.core import peers
+
+        return peers.watch(self.worker)

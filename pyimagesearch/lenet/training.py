@@ -12,12 +12,11 @@ an uninterrupted run sees.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
+from pyimagesearch.core.distribute import Distribution
 from pyimagesearch.core.logging import RunLog
-from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.lenet.settings import PolicySettings
 
 # Files a training run writes besides config.json; stale ones from an earlier run are removed first.
@@ -73,96 +72,72 @@ def build_optimizer(settings: PolicySettings, momentum: float, weight_decay: flo
 
 def train(settings: PolicySettings, data, folder: Path, log: RunLog, momentum: float = 0.9,
           steps_per_execution: int = 32, seed: int = 42, weight_decay: float | None = None,
-          strategy=None, multiworker: bool = False, checkpoint=None, initial_weights=None,
+          distribution: Distribution | None = None, checkpoint=None, initial_weights=None,
           resume_epoch: int = 0, tensorboard: bool = False, epoch_data=None) -> dict[str, Any]:
-    """Train LeNet-5 stage by stage, writing ``history.csv`` as epochs end.
+    """Train LeNet-5 stage by stage through ``core.loop.train_epochs``, writing ``history.csv`` as epochs end.
 
     A fresh LeNet-5 starts from Keras' seeded initialisation, or from
     ``initial_weights`` (a list as ``model.get_weights()`` returns, e.g. a
     pre-trained network's) with a new optimizer.
 
-    The model and optimizer are created in ``strategy``'s scope (default: the
-    current strategy); stage batch sizes are global batches. ``multiworker``
-    trains through ``custom_loop.StrategyLoop`` instead of ``model.fit``,
-    which fails under ``MultiWorkerMirroredStrategy``. With a
-    ``checkpoints.RunCheckpoint``, the state is saved after every epoch; with
-    ``resume_epoch`` > 0 training continues from that epoch's checkpoint.
-    ``tensorboard`` writes TensorBoard logs into ``folder/tensorboard``
-    (``core.tensorboard``), the LR of every optimizer step included.
-    ``epoch_data(epoch)`` gives the ``(x, y)`` arrays (0-based) epoch
-    ``epoch`` trains on (a new resampled draw, for example), shuffled like
-    ``data.x_train``/``data.y_train`` are without it.
+    The model and optimizer are created in the scope of ``distribution``'s
+    strategy (default: the current strategy, one process); stage batch sizes
+    are global batches. With a ``checkpoints.RunCheckpoint``, the state is
+    saved after every epoch; with ``resume_epoch`` > 0 (``core.loop.resume_epoch``)
+    training continues from that epoch's checkpoint. ``tensorboard`` writes
+    TensorBoard logs into ``folder/tensorboard`` (``core.tensorboard``), the
+    LR of every optimizer step included. ``epoch_data(epoch)`` gives the
+    ``(x, y)`` arrays (0-based) epoch ``epoch`` trains on (a new resampled
+    draw, for example), shuffled like ``data.x_train``/``data.y_train`` are
+    without it. The untrained model's validation loss is the reference of
+    ``DivergenceGuard``: with ``steps_per_execution`` > 1 the first logged loss
+    is already a mean over many steps.
 
     Returns ``{"model", "trainer", "history", "train_time_s", "lr_at", "diverged"}``;
     ``trainer`` has ``evaluate`` (the model, or the loop); ``diverged`` is "" or
     the reason ``DivergenceGuard`` stopped training (the epochs up to that point
     are in the history).
     """
-    import keras
-    import tensorflow as tf
-
-    from pyimagesearch.core.custom_loop import StrategyLoop
     from pyimagesearch.core.history import EpochHistory
+    from pyimagesearch.core.loop import train_epochs
     from pyimagesearch.core.pipeline import make_dataset
-    from pyimagesearch.core.tensorboard import LOG_DIR, tensorboard_callbacks
-    from pyimagesearch.core.training import DivergenceGuard, compile_classifier
+    from pyimagesearch.core.tensorboard import LOG_DIR
+    from pyimagesearch.core.training import compile_classifier
     from pyimagesearch.lenet.model import build_lenet5
 
-    strategy = strategy or tf.distribute.get_strategy()
-    state = None
-    with strategy.scope():
+    distribution = distribution or Distribution.local()
+    with distribution.strategy.scope():
         optimizer, lr_at = build_optimizer(settings, momentum, weight_decay)
-        if checkpoint is not None and resume_epoch:
-            # The saved optimizer carries the momentum, the iteration count and the schedule.
-            state, model = checkpoint.restore(keras.models.load_model, resume_epoch)
-            optimizer = model.optimizer
-        else:
-            model = build_lenet5()
-            if initial_weights is not None:
-                model.set_weights(initial_weights)
-        compile_classifier(model, optimizer, steps_per_execution=steps_per_execution)
-    trainer = StrategyLoop(model, steps_per_execution) if multiworker else model
-    # Validation runs after every epoch on the same batches: cache them once built.
-    val_data = make_dataset((data.x_val, data.y_val), EVAL_BATCH).cache()
-    history: list[dict] = list(state["history"]) if state else []
-    if state:
-        reference = state["reference_loss"]
-        log(f"resuming after epoch {state['epochs_done']} from {checkpoint.path(state['epochs_done'])}")
-        write_csv(folder / "history.csv", history, HISTORY_FIELDS)
-    else:
-        # The untrained model's validation loss is the reference for DivergenceGuard: with
-        # steps_per_execution > 1 the first logged loss is already a mean over many steps.
+
+    def model_of(restored):
+        model = restored or build_lenet5()
+        if restored is None and initial_weights is not None:
+            model.set_weights(initial_weights)
+        compile_classifier(model, model.optimizer if restored else optimizer, steps_per_execution=steps_per_execution)
+        return model
+
+    def stage_of(epoch: int):
+        return next(stage for stage in settings.stages if stage.first_epoch <= epoch < stage.end_epoch)
+
+    def train_data(epoch: int):
+        arrays = epoch_data(epoch) if epoch_data else (data.x_train, data.y_train)
+        return make_dataset(arrays, stage_of(epoch).batch_size, shuffle=True, seed=seed, epoch=epoch)
+
+    def untrained_loss(trainer, val_data) -> float:
         initial = trainer.evaluate(val_data, verbose=0, return_dict=True)
-        reference = float(initial["loss"])
         log(f"untrained: val_loss {initial['loss']:.4f}  val_acc {initial['accuracy']:.4f}")
-    guard = DivergenceGuard(reference_loss=reference)
-    done = len(history)
+        return float(initial["loss"])
 
-    def save_state():
-        checkpoint.save(model, {"epochs_done": len(history), "history": history, "reference_loss": reference})
-
-    logs = tensorboard_callbacks(folder / LOG_DIR, lr_at) if tensorboard else []
-    train_time = sum(row["time_s"] for row in history)
-    for stage in settings.stages:
-        if stage.end_epoch <= done:
-            continue
-        recorder = EpochHistory(folder / "history.csv", HISTORY_FIELDS, log, epoch_line(settings.epochs), rows=history,
-                                lr_at=lambda step: float(lr_at(step)), extra={"batch_size": stage.batch_size},
-                                after_epoch=save_state if checkpoint else None)
-        started = time.perf_counter()
-        recorder.start()
-        for epoch in range(max(stage.first_epoch, done), stage.end_epoch):
-            arrays = epoch_data(epoch) if epoch_data else (data.x_train, data.y_train)
-            train_data = make_dataset(arrays, stage.batch_size, shuffle=True, seed=seed, epoch=epoch)
-            trainer.fit(train_data, validation_data=val_data, initial_epoch=epoch, epochs=epoch + 1,
-                        callbacks=[guard, recorder, *logs], verbose=0)
-            if guard.diverged:
-                break
-        train_time += time.perf_counter() - started
-        if guard.diverged:
-            break
-    return {"model": model, "trainer": trainer, "history": history, "train_time_s": train_time, "lr_at": lr_at,
-            "diverged": guard.reason}
+    history = EpochHistory(folder / "history.csv", HISTORY_FIELDS, lr_at=lambda step: float(lr_at(step)),
+                           columns=lambda epoch: {"batch_size": stage_of(epoch).batch_size})
+    # Validation runs after every epoch on the same batches: cached once built.
+    trained = train_epochs(model_of, train_data, lambda: make_dataset((data.x_val, data.y_val), EVAL_BATCH).cache(),
+                           settings.stages[-1].end_epoch, history, epoch_line(settings.epochs), log,
+                           reference_loss=untrained_loss, distribution=distribution, checkpoint=checkpoint,
+                           resume_epoch=resume_epoch, tensorboard=folder / LOG_DIR if tensorboard else None,
+                           tensorboard_lr_at=lr_at, steps_per_execution=steps_per_execution)
+    return {"model": trained.model, "trainer": trained.trainer, "history": trained.history,
+            "train_time_s": trained.train_seconds, "lr_at": lr_at, "diverged": trained.diverged}
 
 
 def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str, Any]:

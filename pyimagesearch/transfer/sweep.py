@@ -51,8 +51,7 @@ def finished_run(run_dir: Path, settings: TransferSettings) -> TransferRun | Non
 
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]],
           settings: TransferSettings, folder: Path, say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False, strategy=None, multiworker: bool = False, worker=None,
-          tensorboard: bool = False) -> list[Path]:
+          progress: bool = False, distribution=None, tensorboard: bool = False) -> list[Path]:
     """Train every (mode, LR) run not yet finished; return the run folders, in order.
 
     ``lrs`` is one list for every mode, or a list per mode.
@@ -79,15 +78,15 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
                                          settings.seed, progress)
         say(f"{run_dir.name}: training {settings.epochs} epochs on {image_set.size('train'):,} images")
         train_run(image_set, mode, lr, settings, run_dir, say, extractor if mode == "feature" else None,
-                  save_weights, progress, strategy=strategy, multiworker=multiworker,
+                  save_weights, progress, distribution=distribution,
                   config={**config, "mode": mode, "lr": lr, "resolved": settings.as_dict()},
-                  worker=worker, overwrite=overwrite, tensorboard=tensorboard, pool=pool)
+                  overwrite=overwrite, tensorboard=tensorboard, pool=pool)
     return [run_dir for _, _, run_dir in runs]
 
 
 def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Sequence[tuple[str, float]],
               load_images: Callable[[], Any], config: Mapping[str, Any], *, describe: bool = False,
-              overwrite: bool = False, strategy=None, worker=None, save_weights: bool = False,
+              overwrite: bool = False, distribution=None, save_weights: bool = False,
               tensorboard: bool = False, progress: bool = False, echo: Callable[[str], None] = print) -> None:
     """Describe the data set in ``folder`` and train the ``requested`` (mode, LR) runs not yet finished.
 
@@ -95,11 +94,13 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
     this process's, so a second process stops before reading any data. A
     start that fails there leaves no folder it created behind. ``describe``
     trains nothing: a new folder holding only the description is finished
-    at quick settings. ``worker`` (a ``distribute.Worker``) keeps the other
-    workers' folders inside a chief's folder out of ``overwrite``.
+    at quick settings. ``distribution`` (a ``distribute.Distribution``, None
+    for one device) trains the fine-tuning runs; under multi-worker its
+    worker keeps the other workers' folders inside a chief's out of ``overwrite``.
     """
     folder = Path(folder)
     created = not folder.exists()
+    worker = distribution.worker if distribution is not None else None
     workers = {f"worker-{index}" for index in range(worker.count)} if worker else set()
     try:
         with RunFolder(folder, KIND, settings.as_dict(), overwrite=overwrite, seed=settings.seed, tensorflow=True,
@@ -120,8 +121,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
                 raise
             _describe_and_train(run, folder, name, settings, image_set, requested, config, describe, workers,
                                 dict(overwrite=overwrite, save_weights=save_weights, progress=progress,
-                                     strategy=strategy, multiworker=worker is not None, worker=worker,
-                                     tensorboard=tensorboard))
+                                     distribution=distribution, tensorboard=tensorboard))
     finally:
         if created and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -135,7 +135,7 @@ def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: Trans
     A run left unfinished by an earlier command keeps the sweep unfinished;
     --describe completes only a folder that held no unfinished sweep.
     """
-    from pyimagesearch.core.distribute import describe as describe_strategy
+    from pyimagesearch.core.distribute import Distribution
     from pyimagesearch.core.logging import RunLog
     from pyimagesearch.transfer.describe import write_description
 
@@ -147,9 +147,10 @@ def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: Trans
         return
     say(f"milestones {list(settings.milestones)}, gamma {settings.gamma:g}, dtype policy {settings.dtype_policy}, "
         f"weights {settings.weights}")
-    distribution = describe_strategy(options["strategy"], settings.batch_size, options["worker"])
-    say(f"finetune: {distribution['strategy']}, {distribution['replicas']} replica(s), global batch "
-        f"{distribution['global_batch']}, learning rates used as given; feature: one device, batch {settings.batch_size}")
+    options["distribution"] = options["distribution"] or Distribution.local()
+    described = options["distribution"].describe(settings.batch_size)
+    say(f"finetune: {described['strategy']}, {described['replicas']} replica(s), global batch "
+        f"{described['global_batch']}, learning rates used as given; feature: one device, batch {settings.batch_size}")
     modes = list(dict.fromkeys(mode for mode, _ in requested))
     lrs = {mode: [lr for m, lr in requested if m == mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, dict(config), **options)

@@ -296,7 +296,7 @@ def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
     x = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int32)
     lr, milestones, gamma, epochs = 0.3, [2, 5, 6], 0.5, 8
-    recorder = history_recorder(tmp_path / "history.csv", "probe", epochs, model, lambda text: None)
+    recorder = history_recorder(tmp_path / "history.csv")
     model.fit(x, y, batch_size=4, epochs=epochs, validation_data=(x, y), verbose=0,
               callbacks=[multistep_scheduler(lr, milestones, gamma), recorder])
     rows = read_csv(tmp_path / "history.csv")

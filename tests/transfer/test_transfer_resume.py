@@ -91,3 +91,65 @@ def test_an_undecodable_image_stops_before_training_naming_it_and_the_count(tmp_
     assert error == (f"error: image {data / 'green' / '01.png'} cannot be decoded, and 2 of the 12 images in all "
                      "cannot; remove or replace them before training\n")
     assert not (tmp_path / "o" / "colours").exists()  # a start that failed leaves no folder behind
+
+
+# --------------------------------------------------------------------------- the run folder's life
+
+def run_folder_case(tmp_path, lr=1e-5):
+    from pyimagesearch.core.distribute import Distribution
+    from pyimagesearch.transfer.run import run_settings
+    from pyimagesearch.transfer.settings import TransferSettings
+
+    settings = TransferSettings(data="d", epochs=2, milestones=(1,), gamma=0.1, batch_size=4, image_size=32,
+                                augment="none", weights="none", dtype_policy="float32", seed=7)
+    run_dir = tmp_path / "finetune_lr1e-05"
+    return settings, run_dir, run_settings("finetune", lr, settings, Distribution.local())
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def test_a_run_folder_of_other_settings_is_refused_naming_them_and_left_byte_identical(tmp_path):
+    from pyimagesearch.core.run import RunFolder, RunFolderError
+    from pyimagesearch.transfer.run import RUN_KIND, train_run
+
+    settings, run_dir, _ = run_folder_case(tmp_path)
+    with RunFolder(run_dir, RUN_KIND, run_folder_case(tmp_path, lr=3e-5)[2]):
+        (run_dir / "history.csv").write_text("epoch\n1\n")
+    before = folder_bytes(run_dir)
+    with pytest.raises(RunFolderError) as error:
+        train_run(None, "finetune", 1e-5, settings, run_dir, print)  # refused before the data is touched
+    assert str(error.value) == (f"{run_dir} holds results of other settings (lr 3e-05 then, 1e-05 now); pass "
+                                "--overwrite to replace them, or choose another --output")
+    assert folder_bytes(run_dir) == before
+
+
+def test_a_second_writer_into_a_run_folder_stops_naming_the_first(tmp_path):
+    from pyimagesearch.core.run import FolderBusy, RunFolder
+    from pyimagesearch.transfer.run import RUN_KIND, train_run
+
+    settings, run_dir, same = run_folder_case(tmp_path)
+    with RunFolder(run_dir, RUN_KIND, same):
+        before = folder_bytes(run_dir)
+        with pytest.raises(FolderBusy, match=f"is being written by process {os.getpid()} on "):
+            train_run(None, "finetune", 1e-5, settings, run_dir, print)
+        assert folder_bytes(run_dir) == before
+
+
+def test_a_completed_run_folder_is_kept_as_it_is_and_its_record_returned(tmp_path):
+    from pyimagesearch.core.run import RunFolder
+    from pyimagesearch.records.transfer import TransferRun
+    from pyimagesearch.transfer.run import RUN_KIND, train_run
+
+    settings, run_dir, same = run_folder_case(tmp_path)
+    record = TransferRun(mode="finetune", lr=1e-5, best_val_accuracy=0.5, best_epoch=1, final_val_accuracy=0.5,
+                         final_val_loss=1.0, final_accuracy=0.4, epochs=2, wall_seconds=3.0, seconds_per_epoch=1.5,
+                         steps_per_epoch=3, train_images=9, val_images=3, feature_cache=None, feature_seconds=None,
+                         diverged=None, settings=settings.as_dict())
+    with RunFolder(run_dir, RUN_KIND, same) as run:
+        record.write(run_dir)
+        run.complete()
+    before = folder_bytes(run_dir)
+    assert train_run(None, "finetune", 1e-5, settings, run_dir, print) == record.to_json()
+    assert folder_bytes(run_dir) == before
