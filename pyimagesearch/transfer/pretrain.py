@@ -40,6 +40,7 @@ import numpy as np
 
 from pyimagesearch.core.checkpoints import file_sha256
 from pyimagesearch.core.run import RunFolder, RunFolderError, settings_digest
+from pyimagesearch.lenet.data import CLASS_NAMES, load_fashion_mnist
 from pyimagesearch.records.standin import Pretraining
 from pyimagesearch.records.transfer import TransferRun
 from pyimagesearch.transfer.digits import NAME as DIGITS, TARGET_NOTE, image_set_of, stratified_parts
@@ -47,11 +48,10 @@ from pyimagesearch.transfer.settings import TransferSettings
 
 WEIGHTS_NAME = "fashion-mnist"
 SOURCE = "Fashion-MNIST"
-KIND = "standin-pretraining"
 BASE_FILE = "base.weights.h5"
 IMAGE_SIZE = 32
+RECALIBRATION_IMAGES = 2_048  # training images whose batch statistics become the base's BatchNorm statistics
 PAD = 4  # 28 -> 36 px, the size the pipeline resizes a 32 px input to before its centre crop
-LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 BASE_NOTE = "the base was pretrained on Fashion-MNIST, not ImageNet"
 REAL_COMMAND = "python transfer.py --dataset <config> --weights imagenet"
 
@@ -90,6 +90,8 @@ class PretrainSettings:
         for name in ("train_images", "val_images", "test_images", "epochs", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"Argument `lr` must be > 0. Received: lr={self.lr}")
         if self.train_images + self.val_images > 60_000 or self.test_images > 10_000:
             raise ValueError("Fashion-MNIST has 60,000 training and 10,000 test images. Received: "
                              f"train_images + val_images={self.train_images + self.val_images}, "
@@ -119,8 +121,6 @@ def fashion_mnist(settings: PretrainSettings, data_dir=None):
     first, "train" a part of what is left; "test" a part of the test split
     (``digits.stratified_parts``). Images are ``uint8`` (N, 36, 36, 1).
     """
-    from pyimagesearch.lenet.data import load_fashion_mnist
-
     (x_train, y_train), (x_test, y_test), source = load_fashion_mnist(data_dir)
     unused = len(y_train) - settings.val_images - settings.train_images
     parts = stratified_parts(y_train, {"validation": settings.val_images, "unused": unused}, settings.seed)
@@ -128,7 +128,7 @@ def fashion_mnist(settings: PretrainSettings, data_dir=None):
     pad = ((0, 0), (PAD, PAD), (PAD, PAD))
     pixels = {"train": x_train[parts["train"]], "validation": x_train[parts["validation"]], "test": x_test[test]}
     labels = {"train": y_train[parts["train"]], "validation": y_train[parts["validation"]], "test": y_test[test]}
-    return image_set_of(WEIGHTS_NAME, f"{SOURCE} ({source})", LABELS,
+    return image_set_of(WEIGHTS_NAME, f"{SOURCE} ({source})", list(CLASS_NAMES),
                         {split: np.pad(images, pad)[..., np.newaxis] for split, images in pixels.items()}, labels)
 
 
@@ -163,7 +163,7 @@ def pretrained_base_weights(settings: PretrainSettings = FULL_SETTINGS, output: 
 
     folder = pretrain_folder(settings, output)
     note = standin_note("", WEIGHTS_NAME)
-    with RunFolder(folder, KIND, settings.as_dict(), seed=settings.seed, tensorflow=True,
+    with RunFolder(folder, Pretraining.KIND, settings.as_dict(), seed=settings.seed, tensorflow=True,
                    config={"source": SOURCE, "note": note}) as run:
         if run.finished:
             path = finished_base(folder)
@@ -188,20 +188,22 @@ def pretrained_base_weights(settings: PretrainSettings = FULL_SETTINGS, output: 
         if trained.diverged:
             raise ValueError(f"The pretraining in {run_dir} diverged ({trained.diverged}): its base is no use; "
                              f"choose a lower `lr`. Received: lr={settings.lr}")
-        test_accuracy, test_seconds = save_base(settings, image_set, run_dir, folder / BASE_FILE)
+        finished = finish_base(settings, image_set, run_dir, folder / BASE_FILE)
         record = Pretraining(
             source=image_set.origin, note=note, settings=settings.as_dict(), quick=settings != FULL_SETTINGS,
             epochs=trained.epochs, train_images=image_set.size("train"), val_images=image_set.size("validation"),
-            test_images=image_set.size("test"), best_val_accuracy=trained.best_val_accuracy,
-            best_epoch=trained.best_epoch, final_val_accuracy=trained.final_val_accuracy, test_accuracy=test_accuracy,
-            seconds_per_epoch=trained.seconds_per_epoch,
+            test_images=image_set.size("test"), recalibration_images=finished["recalibration_images"],
+            val_accuracy=finished["val_accuracy"], test_accuracy=finished["test_accuracy"],
+            epoch_val_accuracy=trained.final_val_accuracy, seconds_per_epoch=trained.seconds_per_epoch,
             images_per_second=images_per_second(run_dir, image_set.size("train")),
-            train_seconds=trained.wall_seconds, test_seconds=test_seconds, base_weights=BASE_FILE,
+            train_seconds=trained.wall_seconds, eval_seconds=finished["seconds"], base_weights=BASE_FILE,
             base_sha256=file_sha256(folder / BASE_FILE))
         record.write(folder)
-        tell(f"pretraining done: val accuracy {record.final_val_accuracy:.4f}, test accuracy {test_accuracy:.4f}, "
+        tell(f"pretraining done: val accuracy {record.val_accuracy:.4f} ({record.epoch_val_accuracy:.4f} before the "
+             f"BatchNorm statistics were re-estimated), test accuracy {record.test_accuracy:.4f}, "
              f"{record.images_per_second:g} images/s; base {folder / BASE_FILE}")
-        run.complete(quick=record.quick, summary={"test_accuracy": test_accuracy, "base_weights": BASE_FILE})
+        run.complete(quick=record.quick, summary={"val_accuracy": record.val_accuracy,
+                                                  "test_accuracy": record.test_accuracy, "base_weights": BASE_FILE})
     return folder / BASE_FILE
 
 
@@ -214,8 +216,61 @@ def images_per_second(run_dir: Path, train_images: int) -> float:
     return round(train_images / float(np.median(seconds[1:] or seconds)), 1)
 
 
-def save_base(settings: PretrainSettings, image_set, run_dir: Path, path: Path) -> tuple[float, float]:
-    """Read the test split once with the trained model and save its base alone to ``path``: (accuracy, seconds)."""
+def batchnorm_layers(layer) -> list:
+    """Every ``BatchNormalization`` layer inside ``layer``, nested models included, in order."""
+    import keras
+
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return [layer]
+    return [found for inner in getattr(layer, "layers", []) for found in batchnorm_layers(inner)]
+
+
+def reestimate_batchnorm(model, batches) -> int:
+    """Set each BatchNormalization layer's moving mean and variance to its batch statistics' average over ``batches``.
+
+    The moving averages (momentum 0.99) of a short training lag behind its
+    weights, and the base is then used in inference mode (feature extraction
+    calls it with ``training=False``). As SWA's ``update_bn`` does (Izmailov
+    et al. 2018), the model runs forward in training mode over ``batches``,
+    each layer normalising with its batch's statistics; the moving statistics
+    become the average of those, weighted by batch size. No weight changes.
+    Returns the number of images used.
+    """
+    import tensorflow as tf
+
+    layers = batchnorm_layers(model)
+    momenta = [layer.momentum for layer in layers]
+    sums = [[np.zeros(layer.moving_mean.shape), np.zeros(layer.moving_variance.shape)] for layer in layers]
+    images = 0
+    try:
+        for layer in layers:
+            layer.momentum = 0.0  # after a forward pass the moving statistics are that batch's
+        forward = tf.function(lambda x: model(x, training=True))
+        for x, _ in batches:
+            forward(x)
+            count = int(x.shape[0])
+            images += count
+            for total, layer in zip(sums, layers):
+                total[0] += count * layer.moving_mean.numpy()
+                total[1] += count * layer.moving_variance.numpy()
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+    if images == 0:
+        raise ValueError("Argument `batches` must hold at least one batch. Received: no batch")
+    for (mean, variance), layer in zip(sums, layers):
+        layer.moving_mean.assign(mean / images)
+        layer.moving_variance.assign(variance / images)
+    return images
+
+
+def finish_base(settings: PretrainSettings, image_set, run_dir: Path, path: Path) -> dict:
+    """Re-estimate the trained model's BatchNorm statistics, read validation and test once, save the base to ``path``.
+
+    Returns ``val_accuracy``, ``test_accuracy``, ``recalibration_images`` and
+    ``seconds`` (the three passes). The base alone is saved, the file that
+    ``models.load_base(32, path)`` loads.
+    """
     from pyimagesearch.transfer.models import build_models
     from pyimagesearch.transfer.pipeline import make_pipeline
     from pyimagesearch.transfer.run import write_weights
@@ -223,8 +278,22 @@ def save_base(settings: PretrainSettings, image_set, run_dir: Path, path: Path) 
     models = build_models(image_set.num_classes, "finetune", settings.lr, IMAGE_SIZE, "none", settings.dtype_policy)
     models.model.load_weights(run_dir / "model.weights.h5")
     start = time.perf_counter()
-    test = make_pipeline(image_set.encoded("test"), IMAGE_SIZE, settings.batch_size)
-    _, accuracy = models.model.evaluate(test, verbose=0)
+    train = make_pipeline(image_set.encoded("train"), IMAGE_SIZE, settings.batch_size)
+    images = reestimate_batchnorm(models.model, train.take(-(-RECALIBRATION_IMAGES // settings.batch_size)))
+    accuracy = {split: float(models.model.evaluate(make_pipeline(image_set.encoded(split), IMAGE_SIZE,
+                                                                 settings.batch_size), verbose=0)[1])
+                for split in ("validation", "test")}
     seconds = round(time.perf_counter() - start, 3)
     write_weights(models.base, path)
-    return float(accuracy), seconds
+    return {"val_accuracy": accuracy["validation"], "test_accuracy": accuracy["test"], "recalibration_images": images,
+            "seconds": seconds}
+
+
+def describe_pretraining(record: Pretraining) -> str:
+    """One sentence on a finished pretraining for a summary: images, schedule, accuracies, time."""
+    settings = record.settings
+    return (f"ResNet50 pretrained on {SOURCE} ({record.train_images:,} training images, {record.epochs} epochs at "
+            f"lr {settings.get('lr'):g}): validation accuracy {record.val_accuracy:.1%} on "
+            f"{record.val_images:,} held-out training images, test accuracy {record.test_accuracy:.1%} on "
+            f"{record.test_images:,} test images; {record.train_seconds / 60:.1f} min of training "
+            f"({record.images_per_second:g} images/s){' (quick settings)' if record.quick else ''}")

@@ -26,7 +26,7 @@ from pyimagesearch.transfer.digits import (
     ORIGIN, SPLITS, image_set_of, load_digits, split_digits, stratified_parts, to_pixels,
 )
 from pyimagesearch.transfer.pretrain import (
-    BASE_FILE, STANDIN_NOTE, PretrainSettings, fashion_mnist, pretrain_folder, pretrained_base_weights, standin_note,
+    BASE_FILE, STANDIN_NOTE, PretrainSettings, describe_pretraining, fashion_mnist, pretrain_folder, pretrained_base_weights, standin_note,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,26 +164,55 @@ def test_pretrain_settings_are_bounded_and_each_has_its_own_folder(tmp_path):
     assert pretrain_folder(TINY, tmp_path).name.startswith("fashion-mnist-")
 
 
+def test_batchnorm_statistics_are_re_estimated_as_the_size_weighted_average_of_the_batch_statistics():
+    import keras
+    import tensorflow as tf
+
+    from pyimagesearch.transfer.pretrain import reestimate_batchnorm
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    x = np.random.default_rng(0).normal(2.0, 3.0, (13, 3)).astype(np.float32)
+    batches = tf.data.Dataset.from_tensor_slices((x, np.zeros(13, np.int32))).batch(5)  # 5, 5 and 3 images
+    kernel, bias = (w.copy() for w in model.layers[0].get_weights())
+    assert reestimate_batchnorm(model, batches) == 13
+    hidden = (x.astype(np.float64) @ kernel + bias).reshape(-1, 4)
+    parts = [hidden[:5], hidden[5:10], hidden[10:]]
+    mean = sum(len(p) * p.mean(axis=0) for p in parts) / 13
+    variance = sum(len(p) * p.var(axis=0) for p in parts) / 13  # biased, as BatchNormalization computes it
+    norm = model.layers[1]
+    assert np.allclose(norm.moving_mean.numpy(), mean, rtol=1e-5) and np.allclose(norm.moving_variance.numpy(),
+                                                                                    variance, rtol=1e-4)
+    assert norm.momentum == 0.99 and np.array_equal(model.layers[0].get_weights()[0], kernel)
+    with pytest.raises(ValueError, match="Argument `batches` must hold at least one batch"):
+        reestimate_batchnorm(model, batches.take(0))
+
+
 # --------------------------------------------------------------------------- the record
 
 
 def record_data() -> dict:
     return {"kind": "standin-pretraining", "schema": 1, "source": "Fashion-MNIST", "note": "n", "settings": TINY.as_dict(),
             "quick": True, "epochs": 2, "train_images": 300, "val_images": 100, "test_images": 100,
-            "best_val_accuracy": 0.5, "best_epoch": 2, "final_val_accuracy": 0.5, "test_accuracy": 0.45,
-            "seconds_per_epoch": 3.0, "images_per_second": 100.0, "train_seconds": 6.0, "test_seconds": 1.0,
+            "recalibration_images": 300, "val_accuracy": 0.5, "test_accuracy": 0.45, "epoch_val_accuracy": 0.2,
+            "seconds_per_epoch": 3.0, "images_per_second": 100.0, "train_seconds": 6.0, "eval_seconds": 1.0,
             "base_weights": "base.weights.h5", "base_sha256": "0" * 64}
 
 
 def test_the_pretraining_record_round_trips_and_names_the_file_and_field_of_a_bad_one(tmp_path):
     record = Pretraining.from_json(record_data())
     assert Pretraining.read(record.write(tmp_path)) == record
+    assert describe_pretraining(record) == (
+        "ResNet50 pretrained on Fashion-MNIST (300 training images, 2 epochs at lr 0.001): validation accuracy 50.0% "
+        "on 100 held-out training images, test accuracy 45.0% on 100 test images; 0.1 min of training "
+        "(100 images/s) (quick settings)")
     path = tmp_path / "pretraining.json"
     cases = {
         "test_accuracy": (1.7, "test_accuracy = 1.7 is not an accuracy (it must be in [0, 1])"),
-        "best_val_accuracy": (float("nan"), "best_val_accuracy = nan is not a finite number"),
+        "val_accuracy": (float("nan"), "val_accuracy = nan is not a finite number"),
         "base_sha256": ("abc", "base_sha256 = 'abc' is not a SHA-256 digest"),
-        "best_epoch": (3, "best_epoch = 3 is after the last of its 2 epochs"),
+        "epochs": (3, "trained 3 epochs, but its settings ask for 2"),
+        "recalibration_images": (301, "recalibration_images = 301 is more than its 300 training images"),
     }
     for name, (value, sentence) in cases.items():
         path.write_text(json.dumps({**record_data(), name: value}))
@@ -226,6 +255,7 @@ def test_a_small_pretraining_writes_its_record_its_base_and_its_completion(pretr
     assert path == folder / BASE_FILE and lines[0].startswith("Offline stand-in: the base was pretrained on Fashion")
     record = Pretraining.read(folder)
     assert (record.epochs, record.train_images, record.val_images, record.test_images) == (2, 300, 100, 100)
+    assert record.recalibration_images == 300  # all of them: fewer than RECALIBRATION_IMAGES
     assert record.settings == json.loads(json.dumps(TINY.as_dict())) and record.quick
     assert record.base_sha256 == file_sha256(path) and record.images_per_second > 0
     assert completion(folder)["kind"] == "standin-pretraining"
