@@ -38,7 +38,7 @@ TITLE = "Measured results"
 GENERATED = "Generated "  # the start of the one line that changes from one writing of the page to the next
 BENCHMARKS_FOLDER = "benchmarks"
 BENCHMARKS_COMMAND = "python benchmarks/run.py"
-# The page of each problem, where its method and the papers' own numbers are (relative to docs/).
+# The page of each problem (relative to docs/), where its method and the papers' own numbers are.
 PROBLEM_PAGES = {"1": "problem1.md", "2": "problem2.md", "2.5": "problem2-5.md", "3": "problem3.md", "4": "problem4.md"}
 # How the keys of a config.json ``environment`` that describe the machine are shown; the other keys are packages.
 MACHINE_WORDS = {"machine": "{}", "python": "Python {}", "cpu_count": "{} CPUs", "cpu_model": "{}"}
@@ -93,7 +93,7 @@ def section(finding: Finding, headline: Headline, root: Path) -> list[str]:
     """One experiment's part of its question: where and how it ran and its numbers, or the command that makes it."""
     experiment, folder = finding.experiment, finding.folder
     full, quick = code_span(experiment.command("full", root)), code_span(experiment.command("quick", root))
-    lines = [f"### {escape(experiment.title)}", ""]
+    lines = [f"#### {escape(experiment.title)}", ""]
     if finding.state == "missing":
         return lines + [f"Not computed yet: {full}" + (f" (the task's settings), or {quick} (quick settings)."
                                                        if quick != full else ".")]
@@ -121,12 +121,16 @@ def section(finding: Finding, headline: Headline, root: Path) -> list[str]:
 
 
 def questions(findings: dict[str, Finding], root: Path) -> list[str]:
-    lines = []
+    """The questions under their problem's heading ("## Problem 2.5", which the problem pages link to)."""
+    lines, current = [], None
     for spec in QUESTIONS:
-        problem = spec.id.split(" ")[0]
-        page = PROBLEM_PAGES.get(problem) or PROBLEM_PAGES[problem.split(".")[0]]
-        lines += ["", f"## {escape(spec.id)} {escape(spec.title)}", "",
-                  f"The method, and the papers' numbers to compare with: [{page}]({page})."]
+        number = spec.id.split(" ")[0]
+        problem = number if number in PROBLEM_PAGES else number.split(".")[0]
+        if problem != current:
+            current, page = problem, PROBLEM_PAGES[problem]
+            lines += ["", f"## Problem {problem}", "",
+                      f"The method, and the papers' numbers to compare with: [{page}]({page})."]
+        lines += ["", f"### {escape(spec.id)} {escape(spec.title)}"]
         for key, headline in HEADLINES[spec.id]:
             lines += [""] + section(findings[key], headline, root)
     return lines

@@ -142,7 +142,7 @@ def test_run_times_give_each_experiment_at_the_settings_it_ran(tree):
 
 
 def test_the_cyclical_lr_shows_the_seeds_numbers_from_their_aggregate(tree):
-    lines = section(page_lines(tree), "### Cyclical LR, exp_range")
+    lines = section(page_lines(tree), "#### Cyclical LR, exp_range")
     assert lines[2] == f"Full settings (the task's): finished 2026-11-27 18:40 UTC in 4 min 12 s; results in `{tree}/clr`."
     assert lines[4].startswith("Settings: policy clr; momentum 0.9; seed 42;") and lines[4].endswith("; seeds 42, 1.")
     assert lines[6:] == [
@@ -159,7 +159,7 @@ def test_the_cyclical_lr_shows_the_seeds_numbers_from_their_aggregate(tree):
 
 
 def test_quick_results_say_so_and_give_the_command_at_the_task_settings(tree):
-    lines = section(page_lines(tree), "### Label noise (Mahajan et al.), LeNet-5 on Fashion-MNIST")
+    lines = section(page_lines(tree), "#### Label noise (Mahajan et al.), LeNet-5 on Fashion-MNIST")
     assert lines[2] == ("Quick settings (a subset, smaller budgets: not the task's numbers): finished 2026-11-27 18:40 UTC "
                         f"in 0 s; results in `{tree}/semisupervised/label-noise/quick`. At the task's settings: "
                         f"`python -m pyimagesearch.semisupervised label-noise --output {tree}/semisupervised/label-noise`.")
@@ -167,26 +167,26 @@ def test_quick_results_say_so_and_give_the_command_at_the_task_settings(tree):
                          "| --- | ---: | ---: | ---: | ---: |",
                          "| 0 | 0 | 80.43% | - | - |",
                          "| 50 | 4,500 | 70.83% | -9.60 points | <0.001 |", ""]
-    comparison = section(page_lines(tree), "### Batch growth against the cyclical LR")
+    comparison = section(page_lines(tree), "#### Batch growth against the cyclical LR")
     assert comparison[2].endswith(f"results in `{tree}/comparison`. Its runs were made at quick settings.")
     assert f"| A: test accuracy, mean | 90.92% (`{tree}/clr/seed-42`) |" in comparison
     assert "| A - B, test accuracy | +7.53 points (one pair: no interval) |" in comparison
 
 
 def test_transfer_shows_its_data_set_runs_and_why_it_is_quick(tree):
-    lines = section(page_lines(tree), "## 3.1 (a-c) Fine-tuning ResNet50 on a Visual Decathlon target")
+    lines = section(page_lines(tree), "### 3.1 (a-c) Fine-tuning ResNet50 on a Visual Decathlon target")
     assert "| data set | &lt;script&gt;alert(1): 3 classes |" in lines  # a name from a file is text, never markup
     assert "| training images | 30 (8 to 12 per class, median 10) |" in lines
     assert "| 0.001 | 40.0% (2) | 40.0% | 2 | 12 | none |  |" in lines
     assert lines[-2] == "Quick because: random weights (--weights none); 2 epochs, not the task's 50."
-    feature = section(page_lines(tree), "## 3.2 (a-b) ResNet50 as a fixed feature extractor")
+    feature = section(page_lines(tree), "### 3.2 (a-b) ResNet50 as a fixed feature extractor")
     assert "| 0.1 | 50.0% (2) | 50.0% | 2 | 12 | none |  |" in feature and "| 0.001 |" not in "\n".join(feature)
 
 
 def test_the_calculators_and_the_benchmarks_show_their_numbers(tree):
     lines = page_lines(tree)
-    assert "| parameters | 60,965,224 |" in section(lines, "## 2.1 AlexNet's parameters, layer by layer")
-    assert "| anchors | 18 x 28 positions x 9 = 4,536 |" in section(lines, "### Region proposals and NMS on a photo")
+    assert "| parameters | 60,965,224 |" in section(lines, "### 2.1 AlexNet's parameters, layer by layer")
+    assert "| anchors | 18 x 28 positions x 9 = 4,536 |" in section(lines, "#### Region proposals and NMS on a photo")
     bench = section(lines, "## Benchmarks")
     assert ("| LeNet-5 training, images/s, against model.fit with the CyclicLR callback (5,400 images, 3 rounds) | 5,400 "
             "| 3,600 | 1.50x | 1.27 / 1.50 / 1.78 | met |") in bench
@@ -196,7 +196,7 @@ def test_the_calculators_and_the_benchmarks_show_their_numbers(tree):
 
 
 def test_missing_experiments_say_so_with_their_commands(tree):
-    lines = section(page_lines(tree), "### Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST")
+    lines = section(page_lines(tree), "#### Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST")
     assert lines[2:] == [
         f"Not computed yet: `python -m pyimagesearch.semisupervised resampling --output {tree}/semisupervised/resampling` "
         f"(the task's settings), or `python -m pyimagesearch.semisupervised resampling --quick --output "
@@ -207,7 +207,7 @@ def test_an_unfinished_run_and_missing_benchmarks_say_so(copy):
     (copy / "lr_grid" / COMPLETE_NAME).unlink()
     shutil.rmtree(copy / "benchmarks")
     lines = page_lines(copy)
-    assert section(lines, "### LR grid: 10 learning rates from 1e-9 to 1e1")[2] == (
+    assert section(lines, "#### LR grid: 10 learning rates from 1e-9 to 1e1")[2] == (
         f"Unfinished: a run began in `{copy}/lr_grid` but wrote no completion record; `python find_lr.py --grid 10 "
         f"--epochs 5 --batch 64 --output {copy}/lr_grid` continues it (at quick settings: `python find_lr.py --grid 10 "
         f"--epochs 1 --batch 64 --limit 5000 --output {copy}/lr_grid`).")
@@ -228,10 +228,10 @@ def test_a_bad_record_shows_its_sentence_instead_of_its_numbers(copy):
     sentence = str(raised.value)
     assert sentence.startswith(f"{path}: test_accuracy of seed 42 = 1.7 is not an accuracy")
     lines = page_lines(copy)
-    clr = section(lines, "### Cyclical LR, exp_range")
+    clr = section(lines, "#### Cyclical LR, exp_range")
     assert clr[6:] == [f"Not shown: {escape(sentence)}. Run the command again with `--overwrite` to make it anew.", ""]
     assert "130" not in "\n".join(clr) and "170" not in "\n".join(clr)
-    assert "| lr_min | 2.78e-05 |" in section(lines, "### LR grid: 10 learning rates from 1e-9 to 1e1")
+    assert "| lr_min | 2.78e-05 |" in section(lines, "#### LR grid: 10 learning rates from 1e-9 to 1e1")
 
     (copy / "benchmarks" / "results.json").write_text('{"quick": true')
     bench = section(page_lines(copy), "## Benchmarks")
