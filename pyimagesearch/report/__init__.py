@@ -6,5 +6,6 @@
 - ``document``: the report as plain data; ``markdown``: the subset of Markdown the commands write, parsed.
 - ``collect``: everything under the output root into one ``Report``; a bad result becomes its caveat.
 - ``render_html``, ``render_markdown``: the two renderings; ``runner``: ``--run quick|full``.
+- ``results_page``, ``headlines``: ``--results-page``, the measured results page, every number read from the records.
 - ``command``: the command line.
 """

@@ -3,6 +3,7 @@
   python -m pyimagesearch.report                 # the report of what exists
   python -m pyimagesearch.report --run quick     # first run every missing experiment at quick settings
   python -m pyimagesearch.report --run full      # first run, or resume, every experiment at the task's settings
+  python -m pyimagesearch.report --results-page docs/results.md   # also write the measured results page
 
 The report is organised by the homework's questions. Each shows what the
 project computed for it (numbers, tables, figures), the folder, date,
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "settings, replacing quick results and resuming unfinished runs; hours). Each command's "
                              "output goes to logs/<experiment>.log, the console shows one line per experiment; "
                              "exit status 2 when one of them did not finish")
+    parser.add_argument("--results-page", default=None, metavar="PAGE",
+                        help="also write PAGE (docs/results.md), the measured results with their date, commit, machine, "
+                             "settings and run times, every number read from the result records")
     return parser
 
 
@@ -87,6 +91,20 @@ def check_report_folder(folder: Path) -> None:
                             "another --output")
 
 
+def check_results_page(name: str | None) -> Path | None:
+    """``--results-page`` as the path of a file to write, refused before anything runs when it cannot be one."""
+    if name is None:
+        return None
+    page = Path(name)
+    if name.strip() == "" or page.is_dir():
+        raise UserError(f"--results-page {name!r} is {'empty' if name.strip() == '' else 'a folder'}; name the Markdown "
+                        "file to write, for example --results-page docs/results.md")
+    if not page.parent.is_dir():
+        raise UserError(f"--results-page {page}: the folder {page.parent} does not exist; create it, or name a file in "
+                        "an existing folder")
+    return page
+
+
 def failure_sentence(ran: dict[str, dict], logs: Path) -> str | None:
     """One sentence naming every experiment of this run that did not finish; None when all finished."""
     failed = [f"{key} {record['status']}" for key, record in ran.items() if record["status"] != "ok"]
@@ -108,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ran: dict[str, dict] = {}
     folder = check_output_path(args.output) if args.output is not None else root / "report"
     check_report_folder(folder)
+    results_page = check_results_page(args.results_page)
     # The report has no settings of its own: it is rebuilt from the results every time. Its folder is owned
     # all the same, so that two reports (and two runners) never write into one folder at once.
     with RunFolder(folder, "report", {}, config={"output_root": str(root), "run": args.run}) as run:
@@ -135,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary(report))
     print(f"written {folder / 'index.html'} ({len(page.encode()) / 1e6:.1f} MB, {len(copies)} figures embedded) and "
           f"{folder / 'report.md'}")
+    if results_page is not None:
+        from pyimagesearch.report.results_page import write_results_page
+
+        print(f"written {write_results_page(root, results_page).resolve()}")
     if args.run:
         failed = failure_sentence(ran, folder / "logs")
         if failed:
