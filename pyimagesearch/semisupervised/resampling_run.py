@@ -24,8 +24,8 @@ from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
 from pyimagesearch.records.semisupervised import ResamplingResults, ResamplingRow
-from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, point_row, point_trial, run_points,
-                                              trial_inputs, with_train)
+from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, point_row, point_trial,
+                                              run_points, trial_inputs, with_train)
 from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are draws of N images (the long-tailed set's size) at --lr and --batch.

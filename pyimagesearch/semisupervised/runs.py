@@ -34,7 +34,7 @@ from pyimagesearch.core.checkpoints import RunCheckpoint
 from pyimagesearch.core.logging import RunLog
 from pyimagesearch.core.outputs import prepare_dir, write_bytes
 from pyimagesearch.core.run import RunFolder, RunFolderError, completion
-from pyimagesearch.core.sweep import Trial
+from pyimagesearch.core.sweep import Trial, run_trials
 from pyimagesearch.records.semisupervised import ModelMetrics, Results
 
 MOMENTUM = 0.9  # train_lenet.py's default
@@ -151,7 +151,7 @@ def splits(data_dir: str | None, val_fraction: float, seed: int, limit: int | No
 
 def data_location(args) -> dict:
     """``splits``' arguments from the command line, the folder absolute (a trial may run elsewhere)."""
-    return {"data_dir": None if args.data_dir is None else os.path.abspath(args.data_dir),
+    return {"data_dir": None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir)),
             "val_fraction": args.val_fraction, "seed": args.seed, "limit": args.limit}
 
 
@@ -164,11 +164,14 @@ def point_trial(name: str, run_dir: Path, args, settings: dict, log_dir: Path | 
     """
     return Trial(name, run_dir, {"settings": settings, "point": point, "data": data_location(args),
                                  "log": str(Path(log_dir or run_dir) / "log.txt"),
-                                 "echo": not args.quiet and args.executor == "serial"})
+                                 "echo": not args.quiet and args.executor == "serial", "verbose": args.verbose})
 
 
 def trial_inputs(trial: Trial) -> tuple[dict, dict, Any, RunLog]:
     """What a point's trial starts from: the experiment's settings, the point's, the data and its log."""
+    from pyimagesearch.core.cli import quiet_tensorflow
+
+    quiet_tensorflow(trial.settings["verbose"])  # in a Ray worker too: its warnings as the command's
     import tensorflow as tf
 
     # Every model of a sweep traces new tf.functions; TensorFlow's warning about it is noise here.
@@ -179,15 +182,15 @@ def trial_inputs(trial: Trial) -> tuple[dict, dict, Any, RunLog]:
     return trial.settings["settings"], trial.settings["point"], splits(**trial.settings["data"]), log
 
 
-def point_row(store: "PointStore", trial: Trial, row_class, row_folder: Path | None = None):
-    """The row of a finished point (its ``row.json`` in ``row_folder``, default the trial's; or the stored one); None when unfinished.
+def point_row(store: "PointStore", trial: Trial, row_class):
+    """The row of a finished point: its ``row.json``, or the stored one; None while the point is unfinished.
 
-    A point finished before its row was kept beside it has it in the store
-    (``results.json``) only.
+    A point finished before rows were kept beside their runs has its row in
+    the store (``results.json``) only.
     """
     if completion(trial.folder) is None:
         return None
-    path = Path(row_folder or trial.folder) / ROW_FILE
+    path = Path(trial.folder) / ROW_FILE
     row = row_class.read(path) if path.exists() else store.get(trial.name)
     if row is None:
         raise RunFolderError(f"{trial.folder} holds a finished run whose row is missing from the results; "
@@ -200,8 +203,6 @@ def run_points(trials: list[Trial], run_point, args, folder: Path, log: Callable
 
     Ray's own records of the trials go to ``folder/ray_tune``.
     """
-    from pyimagesearch.core.sweep import run_trials
-
     run_trials(trials, run_point, args, name=name, storage=folder / "ray_tune", log=log)
 
 
