@@ -106,3 +106,35 @@ def test_label_noise_on_ray_equals_the_serial_run_in_every_number_and_a_rerun_ke
         line for line in again if line.startswith("[")] and len([line for line in again if line.startswith("[")]) == 2
     assert any(line.endswith(": 0 ran, 2 kept from before") for line in again)
     assert files(tmp_path / "ray") == before
+
+
+def test_a_point_that_fails_leaves_the_finished_points_results_and_the_same_command_finishes_them(
+        tmp_path, capsys, monkeypatch):
+    from pyimagesearch.semisupervised import label_noise
+    from pyimagesearch.semisupervised.runs import ExperimentError
+
+    argv = ["label-noise", "--quick", "--limit", "300", "--noise", "0,40", "--quiet", "--output", str(tmp_path)]
+    train_level = label_noise.train_level
+
+    def diverging_at_40(settings, data, percent, run_dir, log):
+        if percent == 40:
+            raise ExperimentError("training of p = 40% diverged (made up); lower --lr (now 0.02) and run again")
+        return train_level(settings, data, percent, run_dir, log)
+
+    monkeypatch.setattr(label_noise, "train_level", diverging_at_40)
+    assert run(main, argv) == 2
+    assert capsys.readouterr().err == "error: training of p = 40% diverged (made up); lower --lr (now 0.02) and run again\n"
+    rows = list(csv.DictReader(open(tmp_path / "results.csv", newline="")))
+    assert [row["noise_percent"] for row in rows] == ["0.0"]  # the finished point, written though the next failed
+    assert not (tmp_path / "complete.json").exists()
+    kept = (tmp_path / "runs" / "noise_0" / "row.json").read_bytes()
+
+    monkeypatch.setattr(label_noise, "train_level", train_level)
+    assert run(main, argv) == 0
+    log = (tmp_path / "log.txt").read_text()
+    assert "[1/2] noise_0: finished earlier, kept (test_accuracy = " in log
+    assert log.rstrip().splitlines()[-2].endswith(": 1 ran (one after another), 1 kept from before")
+    rows = list(csv.DictReader(open(tmp_path / "results.csv", newline="")))
+    assert [row["noise_percent"] for row in rows] == ["0.0", "40.0"] and rows[1]["drop_vs_clean"] != ""
+    assert (tmp_path / "runs" / "noise_0" / "row.json").read_bytes() == kept
+    assert (tmp_path / "complete.json").is_file()
