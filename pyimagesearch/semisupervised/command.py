@@ -15,9 +15,12 @@ examples:
 Each writes into output/semisupervised/<experiment>/ (with --quick: .../<experiment>/quick/):
 config.json, log.txt, results.json, results.csv, results.md, the figures, complete.json once every
 point has finished, and runs/<name>/ (config.json, history.csv, metrics.json, test_predictions.npy,
-a checkpoint while it trains) for every model. Results are written as each point finishes; the same
-command again resumes an interrupted model from its checkpoint and keeps the finished points. Other
-settings into the same --output are refused; --overwrite replaces the results.
+row.json, log.txt, a checkpoint while it trains) for every model. The points (noise levels,
+samplings, the ceiling and the students after the teacher) are independent runs: --executor serial
+trains them one after another in this process, --executor ray side by side as Ray Tune trials, to
+the same numbers; the results are written once they have run. The same command again resumes an
+interrupted model from its checkpoint and keeps the finished points. Other settings into the same
+--output are refused; --overwrite replaces the results.
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ from typing import Callable, Sequence
 from pyimagesearch.core.cli import (
     HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, learning_rate, quiet_tensorflow,
 )
+from pyimagesearch.core.sweep import add_executor_arguments, check_executor_arguments
 from pyimagesearch.lenet.data import add_data_arguments
-from pyimagesearch.semisupervised import label_noise, resampling_run, teacher_student
+from pyimagesearch.semisupervised import label_noise, resampling_run, teacher_student, teacher_student_runs
 from pyimagesearch.semisupervised.resampling import SAMPLINGS
+from pyimagesearch.semisupervised.runs import ExperimentError
 
 OUTPUT_ROOT = Path("output/semisupervised")
 EXPERIMENTS = {"teacher-student": teacher_student, "label-noise": label_noise, "resampling": resampling_run}
+TRAIN_POINT = {"teacher-student": teacher_student_runs.train_point, "label-noise": label_noise.train_point,
+               "resampling": resampling_run.train_point}
 DEFAULT_LR = 0.02  # the fixed-LR baseline of train_lenet.py in the README
 DEFAULT_BATCH = 64
 # Limits of the flags that size the work: each listed value trains a model; a batch is held in memory.
@@ -62,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--quiet", action="store_true", help="no progress lines (log.txt still has them)")
     add_verbose_argument(common)
     add_data_arguments(common)
+    add_executor_arguments(common)
 
     parser = argparse.ArgumentParser(prog="python -m pyimagesearch.semisupervised", description=__doc__,
                                      formatter_class=HelpFormatter)
@@ -140,8 +148,17 @@ def check_data(args, data) -> None:
                         f"(of {len(data.y_train):,} training images); raise --limit or --val-fraction")
 
 
+def run_point(trial) -> None:
+    """One point of any experiment as a ``core.sweep`` trial; what the data cannot meet is the command's sentence."""
+    try:
+        TRAIN_POINT[trial.settings["settings"]["experiment"]](trial)
+    except ExperimentError as error:
+        raise UserError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    check_executor_arguments(args)
     if not 0 <= args.seed <= MAX_SEED:
         raise UserError(f"--seed {args.seed} is out of range: a seed must be between 0 and {MAX_SEED:,}")
     if args.experiment == "teacher-student":
@@ -154,8 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pyimagesearch.core.logging import RunLog
     from pyimagesearch.core.outputs import prepare_dir
     from pyimagesearch.core.run import RunFolder, check_output_path
-    from pyimagesearch.lenet.data import load_splits
-    from pyimagesearch.semisupervised.runs import ExperimentError
+    from pyimagesearch.semisupervised.runs import data_location, splits
 
     experiment = EXPERIMENTS[args.experiment]
     if args.quick and args.limit is None:
@@ -163,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output is None:
         args.output = OUTPUT_ROOT / args.experiment / ("quick" if args.quick else "")
     check_output_path(args.output)
-    data = load_splits(args.data_dir, val_fraction=args.val_fraction, seed=args.seed, limit=args.limit)
+    data = splits(**data_location(args))  # loaded once: the trials run here on --executor serial
     check_data(args, data)
     try:
         settings, points = experiment.plan(args, data)
@@ -182,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Every resampling epoch and every model of a sweep traces new tf.functions; TensorFlow's warning about it is noise here.
             tf.get_logger().setLevel("ERROR")
             matplotlib.use("Agg")
-            experiment.run(args, data, folder_run, log)
+            experiment.run(args, data, folder_run, log, run_point)
     except ExperimentError as error:
         raise UserError(str(error)) from None
     return 0

@@ -20,7 +20,8 @@ from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.noise import replace_labels
 from pyimagesearch.records.semisupervised import LabelNoiseResults, LabelNoiseRow
-from pyimagesearch.semisupervised.runs import ExperimentError, ModelRun, PointStore, predict, with_train
+from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, point_row, point_trial, predict,
+                                              run_points, trial_inputs, with_train)
 from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are passes over the training split at --lr and --batch.
@@ -54,31 +55,23 @@ def plan(args, data) -> tuple[dict, dict]:
     return settings, {"points": {"noise_percent": levels}}
 
 
-def run(args, data, folder_run, log) -> list[LabelNoiseRow]:
-    """Train every noise level not finished before in ``folder_run`` (the experiment's ``RunFolder``)."""
+def run(args, data, folder_run, log, run_point) -> list[LabelNoiseRow]:
+    """Train every noise level not finished before in ``folder_run`` (the experiment's ``RunFolder``).
+
+    The levels are ``core.sweep`` trials run by ``run_point`` (``train_point`` with the
+    command's errors); their rows, compared with the clean run's, make the results.
+    """
     settings, config = plan(args, data)
     levels, folder = config["points"]["noise_percent"], folder_run.folder
     store = PointStore(folder_run, LabelNoiseResults, [f"noise_{percent:g}" for percent in levels])
     log(f"{len(data.y_train):,} training images, p = {', '.join(f'{p:g}%' for p in levels)}; {settings['epochs']} epochs each")
-    rows, clean_correct = [], None
-    for index, percent in enumerate(levels, start=1):
-        name = f"noise_{percent:g}"
-        prefix = f"[{index}/{len(levels)}] p = {percent:g}%"
-        row = store.get(name)
-        if row:
-            log(f"{prefix}: kept from an earlier run (test {report.percent(row.test_accuracy)}%)")
-        else:
-            row = train_level(settings, data, percent, folder / "runs" / name, store, log, prefix)
-        correct = np.load(folder / "runs" / name / "test_predictions.npy") == data.y_test
-        if percent == 0:
-            clean_correct, clean = correct, row
-        if clean_correct is not None and percent > 0:
-            test = paired_test(correct, clean_correct)
-            row = store.put(replace(row, drop_vs_clean=row.test_accuracy - clean.test_accuracy,
-                                    mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong,
-                                    mcnemar_p=test.p_value))
-        rows.append(row)
-        if not store.finished:
+    trials = [point_trial(f"noise_{percent:g}", folder / "runs" / f"noise_{percent:g}", args, settings,
+                          noise_percent=percent) for percent in levels]
+    try:
+        run_points(trials, run_point, args, folder, log, "label_noise")
+    finally:  # the points finished so far, also when one failed
+        rows = collect(store, trials, data)
+        if rows and not store.finished:
             write_outputs(folder, rows)
     summary = ", ".join(f"p = {row.noise_percent:g}%: {report.percent(row.test_accuracy)}%" for row in rows)
     store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
@@ -86,18 +79,44 @@ def run(args, data, folder_run, log) -> list[LabelNoiseRow]:
     return rows
 
 
-def train_level(settings: dict, data, percent: float, run_dir: Path, store, log, prefix: str) -> LabelNoiseRow:
-    """Train the model of noise level ``percent`` in ``run_dir``; its row, stored."""
+def collect(store, trials, data) -> list[LabelNoiseRow]:
+    """The rows of the finished levels, each compared with the clean run's when there is one; stored."""
+    rows, clean_correct = [], None
+    for trial in trials:
+        row = point_row(store, trial, LabelNoiseRow)
+        if row is None:
+            continue
+        percent = row.noise_percent
+        correct = np.load(Path(trial.folder) / "test_predictions.npy") == data.y_test
+        if percent == 0:
+            clean_correct, clean = correct, row
+        if clean_correct is not None and percent > 0:
+            test = paired_test(correct, clean_correct)
+            row = replace(row, drop_vs_clean=row.test_accuracy - clean.test_accuracy, mcnemar_b=test.a_right_b_wrong,
+                          mcnemar_c=test.b_right_a_wrong, mcnemar_p=test.p_value)
+        rows.append(store.put(row))
+    return rows
+
+
+def train_point(trial) -> None:
+    """A noise level's trial: its model trained into the trial's folder, its row left there."""
+    settings, point, data, log = trial_inputs(trial)
+    train_level(settings, data, point["noise_percent"], Path(trial.folder), log)
+
+
+def train_level(settings: dict, data, percent: float, run_dir: Path, log) -> LabelNoiseRow:
+    """Train the model of noise level ``percent`` in ``run_dir``; its row, saved there."""
     noisy, changed = replace_labels(data.y_train, percent, data.num_classes, settings["seed"])
-    log(f"{prefix}: {len(changed):,} of {len(noisy):,} training labels replaced; training {settings['epochs']} epochs")
+    prefix = f"p = {percent:g}%"
     noisy_data = with_train(data, data.x_train, noisy)
-    with ModelRun(run_dir, f"p = {percent:g}%", {**settings, "noise_percent": percent}, log) as model_run:
+    with ModelRun(run_dir, prefix, {**settings, "noise_percent": percent}, log) as model_run:
+        log(f"{prefix}: {len(changed):,} of {len(noisy):,} training labels replaced; training {settings['epochs']} epochs")
         result = model_run.train(noisy_data)
         metrics, _ = model_run.finish(result, noisy_data, {"noise_percent": percent, "changed": len(changed)})
         predicted = predict(result["model"], data.x_train)
         fit = float(np.mean(predicted[changed] == noisy[changed])) if len(changed) else None
         corrected = float(np.mean(predicted[changed] == data.y_train[changed])) if len(changed) else None
-        row = store.put(LabelNoiseRow(
+        row = model_run.save_row(LabelNoiseRow(
             name=run_dir.name, noise_percent=percent, changed=len(changed), train_images=len(noisy),
             test_accuracy=metrics.test_accuracy, val_accuracy=metrics.val_accuracy,
             train_accuracy=metrics.train_accuracy, train_time_s=metrics.train_time_s, steps=metrics.optimizer_steps,

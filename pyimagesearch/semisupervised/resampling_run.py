@@ -24,7 +24,8 @@ from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
 from pyimagesearch.records.semisupervised import ResamplingResults, ResamplingRow
-from pyimagesearch.semisupervised.runs import ExperimentError, ModelRun, PointStore, with_train
+from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, point_row, point_trial,
+                                              run_points, trial_inputs, with_train)
 from pyimagesearch.stats import paired_test
 
 # Budgets. Epochs are draws of N images (the long-tailed set's size) at --lr and --batch.
@@ -67,37 +68,26 @@ def tail_counts(data, imbalance: float) -> np.ndarray:
     return long_tail_counts(n_max, data.num_classes, imbalance)
 
 
-def run(args, data, folder_run, log) -> list[ResamplingRow]:
-    """Train every sampling not finished before in ``folder_run`` (the experiment's ``RunFolder``)."""
+def run(args, data, folder_run, log, run_point) -> list[ResamplingRow]:
+    """Train every sampling not finished before in ``folder_run`` (the experiment's ``RunFolder``).
+
+    The samplings are ``core.sweep`` trials run by ``run_point`` (``train_point`` with the
+    command's errors); their rows, compared with natural sampling's, make the results.
+    """
     settings, config = plan(args, data)
     samplings, folder, imbalance = config["points"]["sampling"], folder_run.folder, settings["imbalance"]
     counts = tail_counts(data, imbalance)
-    subset = long_tail_subset(data.y_train, counts, args.seed)
-    x_tail, y_tail = data.x_train[subset], data.y_train[subset]
     total = int(counts.sum())
     store = PointStore(folder_run, ResamplingResults, samplings)
     log(f"long-tailed training set: {total:,} images, {counts[0]:,} of {CLASS_NAMES[0]} down to {counts[-1]:,} of "
         f"{CLASS_NAMES[-1]} (imbalance {imbalance:g}); {settings['epochs']} epochs of {total:,} draws each")
-    rows, natural_correct = [], None
-    for index, sampling in enumerate(samplings, start=1):
-        draws = class_draws(counts, sampling, total)
-        prefix = f"[{index}/{len(samplings)}] {LABELS[sampling]} sampling"
-        row = store.get(sampling)
-        if row:
-            log(f"{prefix}: kept from an earlier run (test {report.percent(row.test_accuracy)}%)")
-        else:
-            log(f"{prefix}: draws per epoch {', '.join(f'{m:,}' for m in draws)}")
-            row = train_sampling(sampling, draws, x_tail, y_tail, data, settings, folder / "runs" / sampling, log, store)
-        correct = np.load(folder / "runs" / sampling / "test_predictions.npy") == data.y_test
-        if sampling == "natural":
-            natural_correct, natural = correct, row
-        elif natural_correct is not None:
-            test = paired_test(correct, natural_correct)
-            row = store.put(replace(row, gain_vs_natural=row.test_accuracy - natural.test_accuracy,
-                                    mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong,
-                                    mcnemar_p=test.p_value))
-        rows.append(row)
-        if not store.finished:
+    trials = [point_trial(sampling, folder / "runs" / sampling, args, settings, sampling=sampling)
+              for sampling in samplings]
+    try:
+        run_points(trials, run_point, args, folder, log, "resampling")
+    finally:  # the samplings finished so far, also when one failed
+        rows = collect(store, trials, data)
+        if rows and not store.finished:
             write_outputs(folder, rows, counts, imbalance)
     store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
     log("; ".join(f"{row.label}: test {report.percent(row.test_accuracy)}%, tail {report.percent(row.tail_accuracy)}%"
@@ -105,8 +95,36 @@ def run(args, data, folder_run, log) -> list[ResamplingRow]:
     return rows
 
 
-def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log, store) -> ResamplingRow:
-    """Train one model, drawing a new resampled epoch each epoch; its row, stored."""
+def collect(store, trials, data) -> list[ResamplingRow]:
+    """The rows of the finished samplings, each compared with natural sampling's when it is there; stored."""
+    rows, natural_correct = [], None
+    for trial in trials:
+        row = point_row(store, trial, ResamplingRow)
+        if row is None:
+            continue
+        correct = np.load(Path(trial.folder) / "test_predictions.npy") == data.y_test
+        if row.sampling == "natural":
+            natural_correct, natural = correct, row
+        elif natural_correct is not None:
+            test = paired_test(correct, natural_correct)
+            row = replace(row, gain_vs_natural=row.test_accuracy - natural.test_accuracy,
+                          mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong, mcnemar_p=test.p_value)
+        rows.append(store.put(row))
+    return rows
+
+
+def train_point(trial) -> None:
+    """A sampling's trial: the long-tailed set drawn again (seeded), its model trained into the trial's folder."""
+    settings, point, data, log = trial_inputs(trial)
+    sampling, counts = point["sampling"], tail_counts(data, settings["imbalance"])
+    subset = long_tail_subset(data.y_train, counts, settings["seed"])
+    draws = class_draws(counts, sampling, int(counts.sum()))
+    log(f"{LABELS[sampling]} sampling: draws per epoch {', '.join(f'{m:,}' for m in draws)}")
+    train_sampling(sampling, draws, data.x_train[subset], data.y_train[subset], data, settings, Path(trial.folder), log)
+
+
+def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Path, log) -> ResamplingRow:
+    """Train one model, drawing a new resampled epoch each epoch; its row, saved in ``run_dir``."""
     started = time.perf_counter()
 
     def draw(epoch: int):
@@ -119,7 +137,7 @@ def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Pat
         result = model_run.train(tail_data, epoch_data=draw)
         metrics, predictions = model_run.finish(result, tail_data, {"sampling": sampling})
         per_class = [float(np.mean(predictions[data.y_test == c] == c)) for c in range(data.num_classes)]
-        row = store.put(ResamplingRow(
+        row = model_run.save_row(ResamplingRow(
             name=sampling, sampling=sampling, label=LABELS[sampling], test_accuracy=metrics.test_accuracy,
             head_accuracy=float(np.mean(per_class[:EDGE])), tail_accuracy=float(np.mean(per_class[-EDGE:])),
             per_class=per_class, draws=[int(m) for m in draws], val_accuracy=metrics.val_accuracy,
@@ -127,6 +145,7 @@ def train_sampling(sampling, draws, x_tail, y_tail, data, settings, run_dir: Pat
             train_time_s=metrics.train_time_s, wall_s=time.perf_counter() - started, gain_vs_natural=None,
             mcnemar_b=None, mcnemar_c=None, mcnemar_p=None))
         model_run.complete(settings["quick"])
+    log(f"{LABELS[sampling]} sampling: test {report.percent(row.test_accuracy)}%, tail {report.percent(row.tail_accuracy)}%")
     return row
 
 

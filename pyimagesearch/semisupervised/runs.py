@@ -9,13 +9,21 @@ model of a sweep starts from the same weights, and a run resumed from its
 checkpoint draws what an uninterrupted one draws. A run writes its
 ``history.csv``, ``metrics.json`` (``records.semisupervised.ModelMetrics``),
 ``test_predictions.npy`` and a checkpoint after every epoch; the checkpoint
-stays until the experiment has stored what it needs from the model (its row),
-then the run's completion record is written.
+stays until the run has stored what the experiment needs from the model (its
+row, ``row.json``), then the run's completion record is written.
+
+The points of a sweep are ``core.sweep`` trials (``point_trial``): each
+loads the data itself (``splits``, loaded once per process), logs into its
+own ``log.txt`` and leaves its row in its folder; the experiment, run by the
+command's process, reads the rows back (``point_row``) once the trials have
+run, on ``--executor serial`` or ``ray``, and writes the aggregate.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -23,13 +31,16 @@ from typing import Any, Callable
 import numpy as np
 
 from pyimagesearch.core.checkpoints import RunCheckpoint
-from pyimagesearch.core.outputs import write_bytes
-from pyimagesearch.core.run import RunFolder, RunFolderError
+from pyimagesearch.core.logging import RunLog
+from pyimagesearch.core.outputs import prepare_dir, write_bytes
+from pyimagesearch.core.run import RunFolder, RunFolderError, completion
+from pyimagesearch.core.sweep import Trial, run_trials
 from pyimagesearch.records.semisupervised import ModelMetrics, Results
 
 MOMENTUM = 0.9  # train_lenet.py's default
 PREDICT_BATCH = 1024
 MODEL_KIND = "semisupervised-model"
+ROW_FILE = "row.json"  # a point's row, in the folder of the run that finished it
 
 
 class ExperimentError(ValueError):
@@ -69,6 +80,7 @@ class ModelRun:
 
     def __init__(self, folder: Path, name: str, settings: dict[str, Any], log: Callable[[str], None]):
         self.name, self.settings, self.log = name, dict(settings), log
+        self.metrics: ModelMetrics | None = None
         self.folder = RunFolder(folder, MODEL_KIND, self.settings, seed=self.settings["seed"], tensorflow=True)
         self.checkpoint = RunCheckpoint(folder, self.settings, required=("reference_loss",), restart_flag="--overwrite")
 
@@ -78,6 +90,7 @@ class ModelRun:
             self.folder.__exit__(None, None, None)
             raise RunFolderError(f"{self.folder.folder} holds a finished run whose row is missing from the results; "
                                  "pass --overwrite to train the experiment again")
+        prepare_dir(self.folder.folder)  # leftovers of writes a killed run began go
         return self
 
     def __exit__(self, *exc) -> None:
@@ -111,14 +124,86 @@ class ModelRun:
         scores = training.evaluate(result["trainer"], data, result["history"], result["train_time_s"])
         metrics = ModelMetrics(**scores, **{"noise_percent": None, "changed": None, "sampling": None, **(extra or {})})
         metrics.write(self.folder.folder)
+        self.metrics = metrics
         predictions = predict(result["model"], data.x_test)
         save_array(self.folder.folder / "test_predictions.npy", predictions.astype(np.int8))
         return metrics, predictions
 
+    def save_row(self, row):
+        """Keep the point's row in the run's folder (``row.json``), where the experiment reads it; return it."""
+        row.write(self.folder.folder / ROW_FILE)
+        return row
+
     def complete(self, quick: bool) -> None:
         """The experiment has what it needs from the model: drop the checkpoint, write the completion record."""
         self.checkpoint.clear()
-        self.folder.complete(quick=quick)
+        summary = {} if self.metrics is None else {"test_accuracy": self.metrics.test_accuracy}
+        self.folder.complete(quick=quick, summary=summary)
+
+
+@functools.lru_cache(maxsize=1)
+def splits(data_dir: str | None, val_fraction: float, seed: int, limit: int | None):
+    """The Fashion-MNIST splits of these settings, loaded once per process (``lenet.data.load_splits``)."""
+    from pyimagesearch.lenet.data import load_splits
+
+    return load_splits(data_dir, val_fraction=val_fraction, seed=seed, limit=limit)
+
+
+def data_location(args) -> dict:
+    """``splits``' arguments from the command line, the folder absolute (a trial may run elsewhere)."""
+    return {"data_dir": None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir)),
+            "val_fraction": args.val_fraction, "seed": args.seed, "limit": args.limit}
+
+
+def point_trial(name: str, run_dir: Path, args, settings: dict, log_dir: Path | None = None, **point) -> Trial:
+    """A point of the sweep as a ``core.sweep.Trial`` of folder ``run_dir``: all its run needs, plain.
+
+    ``settings`` are the experiment's, ``point`` what sets this point apart;
+    its progress lines go to ``log_dir/log.txt`` (default ``run_dir``), and to
+    the screen too on ``--executor serial`` without ``--quiet``.
+    """
+    return Trial(name, run_dir, {"settings": settings, "point": point, "data": data_location(args),
+                                 "log": str(Path(log_dir or run_dir) / "log.txt"),
+                                 "echo": not args.quiet and args.executor == "serial", "verbose": args.verbose})
+
+
+def trial_inputs(trial: Trial) -> tuple[dict, dict, Any, RunLog]:
+    """What a point's trial starts from: the experiment's settings, the point's, the data and its log."""
+    from pyimagesearch.core.cli import quiet_tensorflow
+
+    quiet_tensorflow(trial.settings["verbose"])  # in a Ray worker too: its warnings as the command's
+    import tensorflow as tf
+
+    # Every model of a sweep traces new tf.functions; TensorFlow's warning about it is noise here.
+    tf.get_logger().setLevel("ERROR")
+    log_path = Path(trial.settings["log"])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = RunLog(log_path, echo=trial.settings["echo"], append=True)
+    return trial.settings["settings"], trial.settings["point"], splits(**trial.settings["data"]), log
+
+
+def point_row(store: "PointStore", trial: Trial, row_class):
+    """The row of a finished point: its ``row.json``, or the stored one; None while the point is unfinished.
+
+    A point finished before rows were kept beside their runs has its row in
+    the store (``results.json``) only.
+    """
+    if completion(trial.folder) is None:
+        return None
+    path = Path(trial.folder) / ROW_FILE
+    row = row_class.read(path) if path.exists() else store.get(trial.name)
+    if row is None:
+        raise RunFolderError(f"{trial.folder} holds a finished run whose row is missing from the results; "
+                             "pass --overwrite to train the experiment again")
+    return row
+
+
+def run_points(trials: list[Trial], run_point, args, folder: Path, log: Callable[[str], None], name: str) -> None:
+    """Run the unfinished ``trials`` with ``run_point`` on ``args.executor`` (``core.sweep.run_trials``).
+
+    Ray's own records of the trials go to ``folder/ray_tune``.
+    """
+    run_trials(trials, run_point, args, name=name, storage=folder / "ray_tune", log=log)
 
 
 def predict(model, images: np.ndarray) -> np.ndarray:

@@ -13,27 +13,26 @@ Every pre-training epoch shows |U| pairs (the selection repeated, the last
 copy a seeded sample), so every K and P gets the same number of optimizer
 steps: K changes what the student sees, not how long it trains. Fine-tuning
 runs at a tenth of the LR. Since U's labels are known here, the precision of
-the pseudo-labels is measured too.
+the pseudo-labels is measured too. The models are trained by
+``teacher_student_runs``, each as a trial of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from pyimagesearch.core.outputs import write_csv
+from pyimagesearch.core.run import RunFolderError
 from pyimagesearch.lenet.data import CLASS_NAMES
 from pyimagesearch.semisupervised import plots, report
-from pyimagesearch.semisupervised.resampling import resampled_indices
 from pyimagesearch.records.semisupervised import SelectionRow, TeacherStudentResults, TeacherStudentRow
-from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, finite_or_none, save_array,
-                                              scores_of, with_train)
-from pyimagesearch.semisupervised.selection import (balanced_quota, labelled_split, per_class_precision,
-                                                    select_top_k, selection_summary)
-from pyimagesearch.stats import paired_test
+from pyimagesearch.semisupervised.runs import (ExperimentError, PointStore, finite_or_none, point_row, point_trial,
+                                              run_points)
+from pyimagesearch.semisupervised.selection import balanced_quota, labelled_split, per_class_precision, select_top_k
+from pyimagesearch.semisupervised.teacher_student_runs import SCORES_FILE
 
 # Budgets. Epochs are passes over each run's training set (pre-training: |U| pairs) at --batch, and at --lr
 # except fine-tuning, at finetune_lr_factor x --lr (a tenth did better than the full LR for K = 1000 and 4000 here).
@@ -95,65 +94,33 @@ def plan(args, data) -> tuple[dict, dict]:
     return settings, {"points": {"k": ks, "p": ps}}
 
 
-@dataclass
-class Sweep:
-    """What every model of a sweep shares."""
+def run(args, data, folder_run, log, run_point) -> list[TeacherStudentRow]:
+    """Train the teacher, then the ceiling and every student not finished before in ``folder_run``.
 
-    data: object  # the FashionMNIST splits
-    unlabelled: np.ndarray  # U: indices into data.x_train
-    teacher_data: object  # the splits with L as the training set
-    settings: dict
-    store: PointStore
-    folder: Path
-    log: Callable
-
-    def model_run(self, name: str, epochs: int, lr: float | None = None, **extra) -> ModelRun:
-        settings = {**self.settings, "model": name, "epochs": epochs, "lr": lr or self.settings["lr"], **extra}
-        return ModelRun(self.folder / "runs" / name, name, settings, self.log)
-
-
-def run(args, data, folder_run, log) -> list[TeacherStudentRow]:
-    """Train the teacher, the ceiling and every student not finished before in ``folder_run``."""
+    Each model is a ``core.sweep`` trial run by ``run_point``
+    (``teacher_student_runs.train_point`` with the command's errors): the
+    teacher first, alone; its scores for U, on disk, give every student its
+    selection; the ceiling and the students then run side by side where the executor allows.
+    """
     settings, config = plan(args, data)
     ks, ps, folder = config["points"]["k"], config["points"]["p"], folder_run.folder
     names = ["teacher", "ceiling", *(f"student_k{k}_p{p}" for k in ks for p in ps)]
     store = PointStore(folder_run, TeacherStudentResults, names)
     labelled, unlabelled = labelled_split(data.y_train, settings["labelled"], data.num_classes, args.seed)
     hidden = data.y_train[unlabelled]  # U's true labels: never trained on, only used to measure the selection
-    teacher_data = with_train(data, data.x_train[labelled], data.y_train[labelled])
-    sweep = Sweep(data, unlabelled, teacher_data, settings, store, folder, log)
     log(f"L: {len(labelled):,} labelled images, class-balanced; U: {len(unlabelled):,} unlabelled; "
         f"K {', '.join(map(str, ks))}; P {', '.join(map(str, ps))}; {len(data.y_test):,} test images")
-    total = 2 + len(ks) * len(ps)
+    runs_dir, where = folder / "runs", {"folder": os.path.abspath(folder)}
 
     # 1-2. The teacher, trained on L, and its scores for U.
-    scores_path, predictions_path = folder / "teacher_scores.npy", folder / "runs" / "teacher" / "test_predictions.npy"
-    teacher = store.get("teacher") if scores_path.exists() and predictions_path.exists() else None
-    if teacher:
-        log(f"[1/{total}] teacher: kept from an earlier run (test {report.percent(teacher.test_accuracy)}%)")
-    else:
-        log(f"[1/{total}] teacher: {settings['teacher_epochs']} epochs on L ({len(labelled):,} images)")
-        with sweep.model_run("teacher", settings["teacher_epochs"]) as model_run:
-            result = model_run.train(teacher_data)
-            metrics, _ = model_run.finish(result, teacher_data)
-            save_array(scores_path, scores_of(result["model"], data.x_train[unlabelled]))
-            teacher = store.put(row_of("teacher", metrics))
-            model_run.complete(args.quick)
+    teacher_trial = point_trial("teacher", runs_dir / "teacher", args, settings, model="teacher", **where)
+    run_points([teacher_trial], run_point, args, folder, log, "teacher")
+    teacher = store.put(point_row(store, teacher_trial, TeacherStudentRow))
+    scores_path = folder / SCORES_FILE
+    if not scores_path.is_file():
+        raise RunFolderError(f"{scores_path} is missing though the teacher's run finished; pass --overwrite to train "
+                             "the experiment again")
     scores = np.load(scores_path)
-    teacher_correct = np.load(predictions_path) == data.y_test
-
-    # The ceiling: L + U with their true labels, the whole training split.
-    ceiling = store.get("ceiling")
-    if ceiling:
-        log(f"[2/{total}] ceiling: kept from an earlier run (test {report.percent(ceiling.test_accuracy)}%)")
-    else:
-        log(f"[2/{total}] ceiling: {settings['ceiling_epochs']} epochs on L + U with true labels ({len(data.y_train):,} images)")
-        with sweep.model_run("ceiling", settings["ceiling_epochs"]) as model_run:
-            result = model_run.train(data)
-            metrics, predictions = model_run.finish(result, data)
-            ceiling = store.put(row_of("ceiling", metrics, compare(teacher, teacher_correct, metrics.test_accuracy,
-                                                                   predictions == data.y_test)))
-            model_run.complete(args.quick)
 
     # 3. What every selection holds, measured with the hidden labels (no training needed).
     selections = {(k, p): select_top_k(scores, k, p) for k in ks for p in ps}
@@ -166,18 +133,20 @@ def run(args, data, folder_run, log) -> list[TeacherStudentRow]:
         write_csv(folder / "selection.csv", [row.csv_row() for row in rows],
                   ["k", "p", "class", "class_name", "candidates", "selected", "correct", "precision"])
 
-    # 4. One student per (K, P): pre-trained on the selection, fine-tuned on L.
-    students = []
-    for index, ((k, p), selection) in enumerate(selections.items(), start=3):
-        name = f"student_k{k}_p{p}"
-        row = store.get(name)
-        if row:
-            log(f"[{index}/{total}] {name}: kept from an earlier run (test {report.percent(row.test_accuracy)}%)")
-        else:
-            row = train_student(sweep, name, k, p, selection, selection_summary(selection, hidden, k),
-                                (teacher, teacher_correct), f"[{index}/{total}]")
-        students.append(row)
-        if not store.finished:
+    # The ceiling (L + U with their true labels) and one student per (K, P), pre-trained on the selection, fine-tuned on L.
+    trials = [point_trial("ceiling", runs_dir / "ceiling", args, settings, model="ceiling", **where)]
+    trials += [point_trial(f"student_k{k}_p{p}", runs_dir / f"student_k{k}_p{p}" / "finetune", args, settings,
+                           runs_dir / f"student_k{k}_p{p}", model="student", k=k, p=p, **where) for k, p in selections]
+    try:
+        run_points(trials, run_point, args, folder, log, "students")
+    finally:  # the models finished so far, also when one failed
+        finished = [row for trial in trials if (row := point_row(store, trial, TeacherStudentRow)) is not None]
+        ceiling, students = next((row for row in finished if row.model == "ceiling"), None), []
+        for row in finished:
+            store.put(row)
+            if row.model == "student":
+                students.append(row)
+        if ceiling and students and not store.finished:
             write_outputs(folder, teacher, ceiling, students, len(labelled), len(unlabelled), len(data.y_test))
     best = max(students, key=lambda r: r.test_accuracy)
     store.complete(args.quick, {"teacher": teacher.test_accuracy, "best_student": best.name,
@@ -185,66 +154,6 @@ def run(args, data, folder_run, log) -> list[TeacherStudentRow]:
     log(f"teacher {report.percent(teacher.test_accuracy)}%, best student {report.percent(best.test_accuracy)}% "
         f"(K {best.k}, P {best.p}), ceiling {report.percent(ceiling.test_accuracy)}%; results in {folder}")
     return students
-
-
-def train_student(sweep: Sweep, name: str, k: int, p: int, selection, summary: dict, baseline, prefix: str):
-    """Pre-train a fresh student on the selected pairs, fine-tune it on L; its row, stored.
-
-    The pre-training run keeps its last checkpoint until the student's row is
-    stored, so a student killed while fine-tuning starts again from the same
-    pre-trained weights.
-    """
-    data, unlabelled, settings, log = sweep.data, sweep.unlabelled, sweep.settings, sweep.log
-    size = len(unlabelled)  # >= the pairs, since K <= |U| / C
-    rng = np.random.default_rng([settings["seed"], k, p])
-    # Whole copies of the selection plus a seeded sample of the rest: each pair appears size // pairs or one more times.
-    pair_order = resampled_indices(np.zeros(selection.pairs, dtype=np.int64), np.array([size]), rng)
-    x_pretrain = data.x_train[unlabelled[selection.images[pair_order]]]
-    y_pretrain = selection.labels[pair_order]
-    log(f"{prefix} {name}: {summary['pairs']:,} pairs ({summary['images']:,} images, {summary['multi_class_images']:,} "
-        f"in more than one class), pseudo-label precision {report.percent(summary['precision'])}%; pre-training "
-        f"{settings['pretrain_epochs']} epochs of {size:,} pairs")
-    pretrain_data = with_train(data, data.x_train[unlabelled[selection.images]], selection.labels)
-    finetune_lr = settings["lr"] * settings["finetune_lr_factor"]
-    with sweep.model_run(f"{name}/pretrain", settings["pretrain_epochs"], k=k, p=p) as pretrain:
-        result = pretrain.train(with_train(data, x_pretrain, y_pretrain))
-        pretrained, _ = pretrain.finish(result, pretrain_data)
-        log(f"{prefix} {name}: pre-trained student test {report.percent(pretrained.test_accuracy)}%; fine-tuning "
-            f"{settings['finetune_epochs']} epochs on L at lr {finetune_lr:g}")
-        with sweep.model_run(f"{name}/finetune", settings["finetune_epochs"], finetune_lr, k=k, p=p) as finetune:
-            result = finetune.train(sweep.teacher_data, initial_weights=result["model"].get_weights())
-            metrics, predictions = finetune.finish(result, sweep.teacher_data)
-            teacher, teacher_correct = baseline
-            comparison = compare(teacher, teacher_correct, metrics.test_accuracy, predictions == data.y_test)
-            row = sweep.store.put(row_of(
-                "student", metrics, comparison, name=name, k=k, p=p,
-                **{key: finite_or_none(value) if key == "precision" else value for key, value in summary.items()},
-                pretrain_images_per_epoch=size, pretrained_test_accuracy=pretrained.test_accuracy,
-                steps=pretrained.optimizer_steps + metrics.optimizer_steps,
-                train_time_s=pretrained.train_time_s + metrics.train_time_s))
-            finetune.complete(settings["quick"])
-        pretrain.complete(settings["quick"])
-    log(f"{prefix} {name}: fine-tuned student test {report.percent(row.test_accuracy)}% "
-        f"({report.points(row.gain_vs_teacher)} points against the teacher, McNemar p {report.p_value(row.mcnemar_p)})")
-    return row
-
-
-def row_of(model: str, metrics, comparison: dict | None = None, **fields) -> TeacherStudentRow:
-    """The row of the teacher, the ceiling or a student (``fields``: its K, P, selection and pre-training)."""
-    empty = {key: None for key in ("k", "p", "pairs", "images", "multi_class_images", "correct", "precision",
-                                   "short_classes", "pretrain_images_per_epoch", "pretrained_test_accuracy",
-                                   "gain_vs_teacher", "mcnemar_b", "mcnemar_c", "mcnemar_p")}
-    base = {"name": model, "model": model, "test_accuracy": metrics.test_accuracy,
-            "val_accuracy": metrics.val_accuracy, "train_images": metrics.train_images,
-            "steps": metrics.optimizer_steps, "train_time_s": metrics.train_time_s}
-    return TeacherStudentRow(**{**empty, **base, **(comparison or {}), **fields})
-
-
-def compare(teacher: TeacherStudentRow, teacher_correct: np.ndarray, accuracy: float, correct: np.ndarray) -> dict:
-    """The gain over the teacher in test accuracy, with the exact McNemar test on the same test images."""
-    test = paired_test(correct, teacher_correct)
-    return {"gain_vs_teacher": accuracy - teacher.test_accuracy, "mcnemar_b": test.a_right_b_wrong,
-            "mcnemar_c": test.b_right_a_wrong, "mcnemar_p": test.p_value}
 
 
 def with_added_precision(students: list[dict]) -> list[dict]:

@@ -122,7 +122,7 @@ def test_teacher_student_numbers_match_the_runs(teacher_student_run, data_1500):
 
 def test_teacher_student_resumes_without_training(teacher_student_run, monkeypatch):
     log = rerun_trains_nothing(teacher_student_run, TEACHER_STUDENT, monkeypatch)
-    assert log.count("kept from an earlier run") == 6
+    assert log.count("finished earlier, kept") == 6
 
 
 def test_other_settings_are_refused_with_one_sentence(teacher_student_run, capsys):
@@ -151,7 +151,7 @@ def test_label_noise_end_to_end_and_resume(tmp_path, monkeypatch):
     assert float(rows[1]["drop_vs_clean"]) == pytest.approx(float(rows[1]["test_accuracy"]) - float(rows[0]["test_accuracy"]))
     assert len(changed) == 270 and np.all(noisy[changed] != data.y_train[changed])
     log = rerun_trains_nothing(tmp_path, LABEL_NOISE, monkeypatch)
-    assert log.count("kept from an earlier run") == 2
+    assert log.count("finished earlier, kept") == 2
 
 
 def test_resampling_end_to_end_and_resume(tmp_path, monkeypatch):
@@ -179,4 +179,4 @@ def test_resampling_end_to_end_and_resume(tmp_path, monkeypatch):
         assert float(row["test_accuracy"]) == pytest.approx(np.mean(predictions == data.y_test), abs=1e-6)
         assert int(row["train_images"]) == total
     log = rerun_trains_nothing(tmp_path, RESAMPLING, monkeypatch)
-    assert log.count("kept from an earlier run") == 3
+    assert log.count("finished earlier, kept") == 3

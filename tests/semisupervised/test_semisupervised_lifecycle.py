@@ -71,7 +71,9 @@ def test_sigkill_at_a_checkpoint_then_again_gives_the_uninterrupted_numbers(name
     assert not (tmp_path / "cut" / "complete.json").exists()
     again = start(argv, tmp_path / "cut")
     assert again.wait(timeout=600) == 0, again.stderr.read()
-    assert "resuming after epoch" in (tmp_path / "cut" / "log.txt").read_text()
+    run_log = tmp_path / "cut" / Path(*Path(checkpoint).parts[:2]) / "log.txt"  # the killed model's own log
+    assert "resuming after epoch" in run_log.read_text()
+    assert "1 ran (one after another), 1 kept from before" in (tmp_path / "cut" / "log.txt").read_text()
 
     expected, found = numbers(tmp_path / "whole"), numbers(tmp_path / "cut")
     assert sorted(found) == sorted(expected)
