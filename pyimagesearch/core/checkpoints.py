@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.core.outputs import json_text, output_error
 
 CHECKPOINT_NAME = re.compile(r"epoch-(\d{4,})")
@@ -63,6 +63,10 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be used; the message says why."""
 
 
+class ResumeError(RunError):
+    """A run that cannot resume as asked (a checkpoint of other settings, none usable); one sentence."""
+
+
 class RunCheckpoint:
     """Save and find the state of an unfinished run in ``folder/checkpoint``.
 
@@ -92,7 +96,7 @@ class RunCheckpoint:
     def read_state(self, epoch: int) -> dict[str, Any]:
         """The state of checkpoint ``epoch`` if its files are whole; ``CheckpointError`` otherwise.
 
-        A checkpoint of other settings raises ``UserError``.
+        A checkpoint of other settings raises ``ResumeError``.
         """
         folder = self.path(epoch)
         try:
@@ -106,7 +110,7 @@ class RunCheckpoint:
             raise CheckpointError(f"{folder / 'state.json'} holds no settings under key")
         if state["key"] != self.key:
             changed = sorted(k for k in set(self.key) | set(state["key"]) if self.key.get(k) != state["key"].get(k))
-            raise UserError(f"{self.folder} holds an unfinished run with other settings ({', '.join(changed)}); "
+            raise ResumeError(f"{self.folder} holds an unfinished run with other settings ({', '.join(changed)}); "
                             f"pass {self.restart_flag} to start over, or another --output")
         try:
             digest = file_sha256(folder / "model.keras")
@@ -120,7 +124,7 @@ class RunCheckpoint:
         """The newest epoch whose checkpoint is whole, 0 when there is none.
 
         A damaged newer checkpoint is passed over with a ``note``. When every
-        checkpoint is damaged: a ``UserError`` naming the newest and
+        checkpoint is damaged: a ``ResumeError`` naming the newest and
         suggesting ``--no-resume`` (``strict``), else 0 (start over).
         """
         problems = []
@@ -133,7 +137,7 @@ class RunCheckpoint:
                 continue
             return epoch
         if problems and strict:
-            raise UserError(f"no usable checkpoint to resume from: {problems[0]}; pass {self.restart_flag} to start over")
+            raise ResumeError(f"no usable checkpoint to resume from: {problems[0]}; pass {self.restart_flag} to start over")
         return 0
 
     def restore(self, load: Callable[[Path], Any], epoch: int) -> tuple[dict[str, Any], Any]:
@@ -145,13 +149,13 @@ class RunCheckpoint:
         removed: training goes on from this one.
         """
         if epoch not in self.epochs():
-            raise UserError(f"{self.folder} has no checkpoint of epoch {epoch}, where the other workers resume; "
+            raise ResumeError(f"{self.folder} has no checkpoint of epoch {epoch}, where the other workers resume; "
                             f"start every worker again with {self.restart_flag}")
         try:
             state = self.read_state(epoch)
             model = self._load_model(load, epoch, state)
         except CheckpointError as error:
-            raise UserError(f"cannot resume: {error}; pass {self.restart_flag} to start over") from None
+            raise ResumeError(f"cannot resume: {error}; pass {self.restart_flag} to start over") from None
         for newer in self.epochs():
             if newer > epoch:
                 shutil.rmtree(self.path(newer), ignore_errors=True)

@@ -28,17 +28,16 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     """Call ``main(argv)`` and turn user errors into an exit status.
 
     Returns the status for ``sys.exit``: what ``main`` returned (0 if None),
-    2 for a ``UserError``, a results folder that cannot be used
-    (``run.RunFolderError``: busy, other settings), a result file that fails
-    validation (``records.RecordError``), or for a full disk or a permission refused on a
+    2 for a ``UserError`` (a bad flag) or a ``core.errors.RunError`` that the
+    library raised (a results folder that is busy or holds other settings, a
+    result file that fails validation, a full disk, a peer that stopped), or for a full disk or a permission refused on a
     named file that no writer of the project caught, 130 for Ctrl-C.
     """
-    from pyimagesearch.core.run import RunFolderError
-    from pyimagesearch.records.base import RecordError
+    from pyimagesearch.core.errors import RunError
 
     try:
         status = main(argv)
-    except (UserError, RunFolderError, RecordError) as error:
+    except (UserError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as error:

@@ -7,7 +7,7 @@
 - ``default``: TensorFlow's default strategy, one device;
 - ``mirrored``: ``MirroredStrategy`` over all visible GPUs (also one); with
   no GPU, over the logical CPU devices if a program split its CPU into two
-  or more (as the tests do), else a ``UserError``;
+  or more (as the tests do), else a ``StrategyError``;
 - ``multiworker``: ``MultiWorkerMirroredStrategy``, one process per machine,
   configured by the ``TF_CONFIG`` environment variable (checked here first).
 
@@ -25,9 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.errors import RunError
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+
+
+class StrategyError(RunError):
+    """A strategy that cannot be built here (malformed TF_CONFIG, no GPU for mirrored); one sentence."""
 
 
 def add_strategy_argument(parser) -> None:
@@ -51,7 +55,7 @@ class Worker:
 
 
 def parse_tf_config(text: str | None) -> Worker:
-    """Check ``TF_CONFIG`` and say where this process stands; ``UserError`` when malformed.
+    """Check ``TF_CONFIG`` and say where this process stands; ``StrategyError`` when malformed.
 
     Expected form::
 
@@ -59,31 +63,31 @@ def parse_tf_config(text: str | None) -> Worker:
          "task": {"type": "worker", "index": 0}}
     """
     if not text:
-        raise UserError("--strategy multiworker needs the TF_CONFIG environment variable (see README)")
+        raise StrategyError("--strategy multiworker needs the TF_CONFIG environment variable (see README)")
     try:
         config = json.loads(text)
     except ValueError as error:
-        raise UserError(f"TF_CONFIG is not valid JSON ({error})") from None
+        raise StrategyError(f"TF_CONFIG is not valid JSON ({error})") from None
     cluster = config.get("cluster") if isinstance(config, dict) else None
     task = config.get("task") if isinstance(config, dict) else None
     if not isinstance(cluster, dict) or not isinstance(cluster.get("worker", cluster.get("chief")), list):
-        raise UserError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
+        raise StrategyError('TF_CONFIG needs "cluster": {"worker": ["host:port", ...]}')
     if not isinstance(task, dict) or "type" not in task or "index" not in task:
-        raise UserError('TF_CONFIG needs "task": {"type": "worker", "index": N}')
+        raise StrategyError('TF_CONFIG needs "task": {"type": "worker", "index": N}')
     task_type, index = task["type"], task["index"]
     if task_type not in cluster or not isinstance(cluster[task_type], list):
-        raise UserError(f'TF_CONFIG task type "{task_type}" is not in its cluster ({", ".join(cluster)})')
+        raise StrategyError(f'TF_CONFIG task type "{task_type}" is not in its cluster ({", ".join(cluster)})')
     if not isinstance(index, int) or isinstance(index, bool):
-        raise UserError(f'TF_CONFIG task index {json.dumps(index)} is not an integer; write it without quotes, '
+        raise StrategyError(f'TF_CONFIG task index {json.dumps(index)} is not an integer; write it without quotes, '
                         f'as in "index": 0')
     if not 0 <= index < len(cluster[task_type]):
-        raise UserError(f"TF_CONFIG task index {index} is out of range: cluster.{task_type} lists "
+        raise StrategyError(f"TF_CONFIG task index {index} is out of range: cluster.{task_type} lists "
                         f"{len(cluster[task_type])} address(es), so the index must be 0-{len(cluster[task_type]) - 1}")
     for role, addresses in cluster.items():
         for address in addresses:
             host, _, port = str(address).rpartition(":")
             if not host or not port.isdigit():
-                raise UserError(f'TF_CONFIG cluster.{role} address "{address}" is not host:port')
+                raise StrategyError(f'TF_CONFIG cluster.{role} address "{address}" is not host:port')
     count = sum(len(addresses) for role, addresses in cluster.items() if role in ("chief", "worker"))
     return Worker(task_type, index, count)
 
@@ -106,7 +110,7 @@ def make_strategy(name: str = "auto"):
     if name == "mirrored":
         devices = gpus or [device.name for device in tf.config.list_logical_devices("CPU")]
         if len(devices) < 1 or (not gpus and len(devices) < 2):
-            raise UserError("--strategy mirrored needs at least one GPU and TensorFlow sees none; "
+            raise StrategyError("--strategy mirrored needs at least one GPU and TensorFlow sees none; "
                             "use --strategy auto to train on the CPU")
         return tf.distribute.MirroredStrategy(devices), None
     if name == "auto" and len(gpus) >= 2:

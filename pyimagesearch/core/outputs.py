@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.errors import RunError
 
 
 PARTIAL = ".partial"  # suffix of the temporary files of writes not yet finished
@@ -32,7 +32,7 @@ PARTIAL = ".partial"  # suffix of the temporary files of writes not yet finished
 DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
-class OutputError(UserError):
+class OutputError(RunError):
     """A result could not be written (full disk, no permission); the message names the folder."""
 
 
@@ -75,7 +75,7 @@ def prepare_dir(path: str | os.PathLike) -> Path:
                 leftover.unlink(missing_ok=True)
     except OSError as error:
         reason = error.strerror or str(error)
-        raise UserError(f"cannot write to output folder {folder}: {reason}; choose another with --output") from None
+        raise OutputError(f"cannot write to output folder {folder}: {reason}; choose another with --output") from None
     return folder
 
 
@@ -150,14 +150,14 @@ def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
 
 
 def read_json(path: str | os.PathLike, what: str = "file") -> Any:
-    """Read a JSON file, turning a missing or corrupt file into a ``UserError``."""
+    """Read a JSON file, turning a missing or corrupt file into a ``RunError``."""
     try:
         with open(path, encoding="utf-8") as stream:
             return json.load(stream)
     except FileNotFoundError:
-        raise UserError(f"{what} {path} does not exist") from None
+        raise RunError(f"{what} {path} does not exist") from None
     except (OSError, ValueError) as error:
-        raise UserError(f"{what} {path} cannot be read as JSON: {error}") from None
+        raise RunError(f"{what} {path} cannot be read as JSON: {error}") from None
 
 
 def save_figure(figure, path: str | os.PathLike, dpi: int = 120) -> Path:

@@ -26,8 +26,13 @@ import time
 from contextlib import contextmanager
 from typing import Callable
 
-from pyimagesearch.core.cli import EXIT_USER_ERROR, UserError
+from pyimagesearch.core.cli import EXIT_USER_ERROR
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.core.distribute import Worker
+
+class PeerStopped(RunError):
+    """Another worker stopped; the sentence says to start every worker again."""
+
 
 PROBE_INTERVAL = 2.0  # seconds between two probes of a peer
 PATIENCE = 30.0  # seconds a peer may stay unreachable before the run ends
@@ -137,4 +142,4 @@ def watch(worker: Worker | None, patience: float = PATIENCE):
         except Exception as error:
             if not is_peer_failure(error):
                 raise
-            raise UserError(stopped_message(failed_peer(error, worker))) from None
+            raise PeerStopped(stopped_message(failed_peer(error, worker))) from None

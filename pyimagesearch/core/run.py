@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.core.outputs import environment, json_text, write_json, write_text
 
 LOCK_NAME = ".lock"
@@ -53,7 +54,7 @@ CONFIG_IGNORED = frozenset({"environment", "verbose", "quiet", "overwrite", "res
                             "ray_address", "trial_cpus", "trial_gpus", "tensorboard", "steps_per_execution"})
 
 
-class RunFolderError(ValueError):
+class RunFolderError(RunError):
     """The folder cannot be used as asked (busy, other settings, not a folder); the message is one sentence."""
 
 

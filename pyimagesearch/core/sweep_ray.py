@@ -65,11 +65,11 @@ from ray import tune
 
 import pyimagesearch
 from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.run import RunFolderError, completion
-from pyimagesearch.records.base import RecordError
+from pyimagesearch.core.errors import RunError
+from pyimagesearch.core.run import completion
 
 # Errors a trial reports as its one sentence instead of being retried (core.cli.run's list).
-TRIAL_USER_ERRORS = (UserError, RunFolderError, RecordError)
+TRIAL_USER_ERRORS = (UserError, RunError)
 PROJECT_ROOT = str(Path(pyimagesearch.__file__).resolve().parent.parent)
 
 
@@ -90,7 +90,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         ray.init(address=address, **options)
     except (ConnectionError, ValueError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UserError(f"cannot join the Ray cluster at {address}: {first}; start it with `ray start --head` "
+        raise RunError(f"cannot join the Ray cluster at {address}: {first}; start it with `ray start --head` "
                         f"or correct --ray-address") from None
     return True
 
@@ -110,7 +110,7 @@ def trial_resources(total: Mapping[str, float], largest_node: Mapping[str, float
         cpus = min(node_cpus, max(1.0, math.floor(total_cpus / max(1, at_once))))
     for what, asked, have in (("CPUs", cpus, node_cpus), ("GPUs", gpus, node_gpus)):
         if asked > have:
-            raise UserError(f"a trial asks for {asked:g} {what} but the largest Ray node has {have:g}; lower "
+            raise RunError(f"a trial asks for {asked:g} {what} but the largest Ray node has {have:g}; lower "
                             f"--trial-{what[:3].lower()}s or add a larger node")
     return float(cpus), float(gpus)
 
@@ -210,12 +210,12 @@ def run(pending: Sequence[Any], run_one: Callable, args, *, name: str, storage: 
         if result.error is not None:
             failures.append((trial_name, result.error))
         elif "user_error" in result.metrics:
-            raise UserError(result.metrics["user_error"])
+            raise RunError(result.metrics["user_error"])
         else:
             seconds[trial_name] = float(result.metrics["seconds"])
     for trial_name, error in failures:
         if isinstance(error, (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError)):
-            raise UserError(f"trial {trial_name} failed {max_failures + 1} times, its worker dying each time "
+            raise RunError(f"trial {trial_name} failed {max_failures + 1} times, its worker dying each time "
                             f"({str(error).strip().splitlines()[0][:120]}); what it finished is kept in "
                             f"{by_name[trial_name].folder}: run the command again to resume it")
         raise error

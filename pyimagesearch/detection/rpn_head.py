@@ -54,10 +54,10 @@ def rpn_head_report(image_height: int, image_width: int, k: int, stride: int = S
         f"{feature_height} x {feature_width} positions" + (" (VGG-16's conv5_3, below)." if stride == STRIDE else "."),
         f"k = {k} anchors per position: rpn_cls_score has 2k = {2 * k} outputs (object / not object, a two-class "
         f"softmax per anchor), rpn_bbox_pred 4k = {4 * k} (tx, ty, tw, th per anchor).",
-        f"Channel order, as in the released code: channel a of rpn_cls_score is anchor a's 'not object' score and "
-        f"channel k + a its 'object' score; channels 4a to 4a + 3 of rpn_bbox_pred are anchor a's offsets; anchor a "
-        f"is ratio-major (ratio a // scales, scale a % scales), the order of generate_anchors "
-        f"(pyimagesearch.detection.rpn_rows reads both maps in that order).",
+        "Channel order, as in the released code: channel a of rpn_cls_score is anchor a's 'not object' score and "
+        "channel k + a its 'object' score; channels 4a to 4a + 3 of rpn_bbox_pred are anchor a's offsets; anchor a "
+        "is ratio-major (ratio a // scales, scale a % scales), the order of generate_anchors "
+        "(pyimagesearch.detection.rpn_rows reads both maps in that order).",
         "The two 1x1 layers are siblings, both reading rpn_conv/3x3; the row rpn_outputs only lists their outputs "
         f"together ({2 * k} + {4 * k} channels) and adds nothing.",
         "Receptive fields in the table are counted in feature-map positions, not image pixels.",

@@ -35,12 +35,13 @@ import typing
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.core.outputs import json_text, write_text
 
 Check = Callable[[Any], str | None]  # None when the value is fine, else what is wrong with it
 
 
-class RecordError(ValueError):
+class RecordError(RunError):
     """A result file that cannot be trusted; ``str(error)`` is one sentence naming the file and the field."""
 
     def __init__(self, source: str, field: str | None, problem: str):

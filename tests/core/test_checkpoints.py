@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pyimagesearch.core.checkpoints import RunCheckpoint, save_model
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.checkpoints import ResumeError
 from pyimagesearch.core.outputs import OutputError
 
 KEY = {"lr": 0.1, "seed": 1}
@@ -69,7 +69,7 @@ def test_no_usable_checkpoint_is_one_sentence_naming_the_file(three_epochs):
     state = json.loads((checkpoint.path(2) / "state.json").read_text())
     del state["history"]
     (checkpoint.path(2) / "state.json").write_text(json.dumps(state))
-    with pytest.raises(UserError) as error:
+    with pytest.raises(ResumeError) as error:
         checkpoint.find(lambda note: None)
     assert str(error.value) == (f"no usable checkpoint to resume from: {checkpoint.path(3) / 'model.keras'} is damaged "
                                 "(its contents do not match state.json); pass --no-resume to start over")
@@ -80,7 +80,7 @@ def test_a_state_without_its_entries_is_named(three_epochs):
     checkpoint, _ = three_epochs
     for epoch in (2, 3):
         (checkpoint.path(epoch) / "state.json").write_text(json.dumps({"epochs_done": epoch}))
-    with pytest.raises(UserError, match=r"epoch-0003/state.json lacks history, key, iterations, model_sha256; "
+    with pytest.raises(ResumeError, match=r"epoch-0003/state.json lacks history, key, iterations, model_sha256; "
                                         r"pass --no-resume"):
         checkpoint.find(lambda note: None)
 
@@ -89,14 +89,14 @@ def test_the_optimizer_steps_must_match_the_state(three_epochs):
     checkpoint, _ = three_epochs
     path = checkpoint.path(3) / "state.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "iterations": 7}))
-    with pytest.raises(UserError, match=r"model.keras has taken 3 optimizer steps but state.json records 7; "
+    with pytest.raises(ResumeError, match=r"model.keras has taken 3 optimizer steps but state.json records 7; "
                                         r"pass --no-resume to start over"):
         checkpoint.restore(keras.models.load_model, 3)
 
 
 def test_a_worker_without_the_agreed_epoch_says_so(three_epochs):
     checkpoint, _ = three_epochs
-    with pytest.raises(UserError, match="has no checkpoint of epoch 1, where the other workers resume; start every "
+    with pytest.raises(ResumeError, match="has no checkpoint of epoch 1, where the other workers resume; start every "
                                         "worker again with --no-resume"):
         checkpoint.restore(keras.models.load_model, 1)
 
@@ -134,5 +134,5 @@ def test_save_model_on_a_full_disk_leaves_neither_a_partial_file_nor_a_changed_m
 
 
 def test_checkpoint_of_other_settings_names_them(three_epochs, tmp_path):
-    with pytest.raises(UserError, match=r"unfinished run with other settings \(lr\); pass --overwrite to start over"):
+    with pytest.raises(ResumeError, match=r"unfinished run with other settings \(lr\); pass --overwrite to start over"):
         RunCheckpoint(tmp_path, {**KEY, "lr": 0.2}, restart_flag="--overwrite").find()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pyimagesearch.core.cli import UserError
-from pyimagesearch.core.distribute import Worker, parse_tf_config
+from pyimagesearch.core.checkpoints import ResumeError
+from pyimagesearch.core.distribute import StrategyError, Worker, parse_tf_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +36,7 @@ def test_tf_config_ok():
     ('{"cluster": {"worker": ["localhost"]}, "task": {"type": "worker", "index": 0}}', '"localhost" is not host:port'),
 ])
 def test_tf_config_errors(text, message):
-    with pytest.raises(UserError) as error:
+    with pytest.raises(StrategyError) as error:
         parse_tf_config(text)
     assert message in str(error.value)
 
@@ -239,7 +239,7 @@ def test_checkpoint_of_other_settings_is_not_resumed(tmp_path, capsys):
     (folder / "model.keras").write_bytes(b"")
     (folder / "state.json").write_text(json.dumps({"epochs_done": 1, "history": [], "iterations": 3,
                                                    "model_sha256": "", "key": {"lr": 0.2}}))
-    with pytest.raises(UserError, match=r"unfinished run with other settings \(lr\); pass --no-resume"):
+    with pytest.raises(ResumeError, match=r"unfinished run with other settings \(lr\); pass --no-resume"):
         RunCheckpoint(tmp_path, {"lr": 0.1}).find()
 
 

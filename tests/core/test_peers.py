@@ -9,9 +9,8 @@ import time
 import pytest
 import tensorflow as tf
 
-from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.distribute import Worker
-from pyimagesearch.core.peers import PeerWatch, agree_on_epoch, failed_peer, is_peer_failure, peer_addresses, watch
+from pyimagesearch.core.peers import PeerStopped, PeerWatch, agree_on_epoch, failed_peer, is_peer_failure, peer_addresses, watch
 
 ABORTED = ("Collective ops is aborted by: recvmsg:Connection reset by peer\nAdditional GRPC error information from "
            "remote target /job:worker/replica:0/task:1 while calling /tensorflow.WorkerService/RecvBuf")
@@ -37,7 +36,7 @@ def test_peer_addresses_are_the_other_tasks_of_the_cluster():
 def test_a_collective_failure_becomes_one_sentence(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]},
                                                 "task": {"type": "worker", "index": 0}}))
-    with pytest.raises(UserError) as error:
+    with pytest.raises(PeerStopped) as error:
         with watch(Worker("worker", 0, 2), patience=60):
             raise tf.errors.UnavailableError(None, None, ABORTED)
     assert str(error.value) == "worker 1 stopped responding; start every worker again with the same command to resume"

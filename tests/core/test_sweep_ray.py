@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pyimagesearch.core.cli import UserError
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.core.run import COMPLETE_NAME, RunFolder, completion
 from pyimagesearch.core.sweep import Trial, run_trials
 from tests.core.test_sweep import parse, toy_point, toy_trials
@@ -167,7 +167,7 @@ def test_ray_trials_get_their_thread_share_kept_ones_start_no_ray_work_and_error
     trials = toy_trials(tmp_path, 2) + [Trial("t2", tmp_path / "t2", {"value": 2, "refuse": True})]
     toy_point(trials[0])  # finished before: kept, no Ray trial for it
     lines = []
-    with pytest.raises(UserError, match=r"^trial t2 refuses to run$"):
+    with pytest.raises(RunError, match=r"^trial t2 refuses to run$"):
         run_trials(trials, toy_point, parse("--executor", "ray", "--trial-cpus", "1"), name="toy", log=lines.append)
     summaries = [completion(trial.folder)["summary"] for trial in trials[:2]]
     assert [summary["value"] for summary in summaries] == [0, 2]
