@@ -138,7 +138,7 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     assert records["bad"]["status"] == "failed" and records["bad"]["exit_status"] == 2
     assert records["bad"]["reason"] == "argument --layers: '0' must be > 0"
     assert records["clr"] == {**records["clr"], "status": "skipped",
-                              "reason": f"it needs {root}/find_lr/suggestion.json, which an earlier step did not write"}
+                              "reason": f"it needs {root}/lr_grid/suggestion.json, which an earlier step did not write"}
     assert lines[0] == "--run quick: 3 experiment(s) to run, 0 with results kept"
     assert lines[1].startswith("[1/3] 2.4 (b-d): Inception modules at 32x32x256 (missing), quick settings")
     assert any(line.startswith("[2/3] failed in ") and line.endswith("argument --layers: '0' must be > 0") for line in lines)
@@ -151,7 +151,7 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     made = collect(root, folder).questions[6].sources[0]
     assert made.title == "Inception modules at 32x32x256" and made.command == records["inception"]["command"]
     assert "".join(span.text for span in new_source(context, "clr").attempt) == (
-        f"The report's runner skipped it: it needs {root}/find_lr/suggestion.json, which an earlier step did not write")
+        f"The report's runner skipped it: it needs {root}/lr_grid/suggestion.json, which an earlier step did not write")
 
 
 def test_a_command_that_cannot_run_here_is_skipped_with_its_reason(tmp_path, monkeypatch):
