@@ -54,7 +54,7 @@ def test_the_grid_range_is_the_headline_and_the_range_test_is_the_alternative_wi
             "learning rate grows every batch.") in clr
     assert "Not 1.1's range" not in clr
     growth = section(markdown, "1.3")
-    assert ("This run trains with **a fixed lr = 0.00464**, 1.1's range from the grid (`lr_grid/suggestion.json`), as "
+    assert ("This run trains with **a fixed lr = 0.00464**, 1.1's lr_max from the grid (`lr_grid/suggestion.json`), as "
             "the task asks: 1.3 fixes the learning rate to part 1's lr_max.") in growth
     # batch_growth is a quick run (--limit 10000): the comparison it enters says what quick runs cannot show.
     assert "whether growing the batch generalizes like the cyclical policy is answered by the full runs" in growth

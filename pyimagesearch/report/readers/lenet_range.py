@@ -75,7 +75,7 @@ def range_story(root: Path, key: str, config: dict) -> tuple[list, list[Inline]]
     task = ("1.2 trains between part 1's lr_min and lr_max" if clr else "1.3 fixes the learning rate to part 1's lr_max")
     blocks = []
     if grid and all(map(_close, used, expected(grid))):
-        blocks.append(Paragraph(text("This run trains with ", strong(shown), ", 1.1's range from the grid (",
+        blocks.append(Paragraph(text("This run trains with ", strong(shown), f", 1.1's {'range' if clr else 'lr_max'} from the grid (",
                                      code(f"{GRID}/suggestion.json"), f"), as the task asks: {task}.")))
     else:
         origin = ("the range test's suggestion" if range_test and all(map(_close, used, expected(range_test)))
