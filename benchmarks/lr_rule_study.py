@@ -9,8 +9,9 @@ with train_lenet.py's defaults otherwise (20 epochs, step size 2.5 epochs), into
 study cut short has whole rules. Finished finder runs and training runs are
 kept (their completion records say which): started again with the same
 settings, the study resumes; other settings are refused unless --overwrite. After every run it rewrites
-study.csv (one row per rule and seed) and study.md (per rule: the range per seed,
-test accuracy per seed, their mean and standard deviation).
+study.csv (one row per rule and seed) and study.md (per rule: the range per seed; validation
+and test accuracy per seed, their mean, standard deviation and paired difference from the best
+rule; the rules ranked, and one chosen, by validation accuracy alone: ``lenet.choices``).
 
 usage: python benchmarks/lr_rule_study.py [--seeds 42,1,2] [--rules minimum,drop90] [--limit N] [--epochs E]
 """
@@ -30,6 +31,7 @@ from pyimagesearch.core.cli import HelpFormatter, UserError, run  # noqa: E402
 from pyimagesearch.core.outputs import read_json, write_csv, write_text  # noqa: E402
 from pyimagesearch.core.run import RunFolder, completion  # noqa: E402
 from pyimagesearch.lenet.arguments import MAX_EPOCHS, count_up_to, output_argument  # noqa: E402
+from pyimagesearch.lenet.choices import SPLIT_DISCIPLINE, Choice, choose_by_validation  # noqa: E402
 from pyimagesearch.lenet.seeds import MAX_SEED, MAX_SEEDS  # noqa: E402
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES, lag_free_losses, suggest_lr_range  # noqa: E402
 from pyimagesearch.records.lenet import RunMetrics  # noqa: E402
@@ -108,38 +110,79 @@ def study_rows(output: Path, rules, seeds) -> list[dict]:
     return rows
 
 
+SPLITS = (("validation", "val_accuracy", "val"), ("test", "test_accuracy", "test"))
+
+
+def rank_rules(rows: list[dict], rules, seeds) -> tuple[list[str], Choice | None]:
+    """The rules best first by mean validation accuracy, and the choice (None before any rule has every seed).
+
+    Only the validation column reaches the choice (``lenet.choices.choose_by_validation``); a rule
+    without a finished run at some seed is ranked after the others, in the given order.
+    """
+    validation = {rule: {row["seed"]: row["val_accuracy"] for row in rows
+                         if row["rule"] == rule and row.get("val_accuracy") is not None} for rule in rules}
+    try:
+        choice = choose_by_validation(validation, seeds)
+    except ValueError:  # no rule has a finished run at every seed yet
+        return list(rules), None
+    return list(choice.means) + [rule for rule in rules if rule not in choice.means], choice
+
+
+def _paired(rule: str, best: str | None, scores: dict, seeds) -> str:
+    """``rule`` minus ``best``, paired by seed: mean and 95% t interval, blank for the best or fewer than 2 pairs."""
+    paired = [scores[(rule, s)] - scores[(best, s)] for s in seeds
+              if scores.get((rule, s)) is not None and scores.get((best, s)) is not None]
+    if rule == best or len(paired) < 2:
+        return ""
+    interval = t_interval(paired)
+    return f"{interval.mean:+.4f} ({interval.low:+.4f} to {interval.high:+.4f})"
+
+
+def _columns(rule: str, best: str | None, scores: dict, seeds) -> list[str]:
+    """One split's cells of a rule: per seed, mean, sd and the paired difference from ``best``."""
+    values = [scores.get((rule, s)) for s in seeds]
+    done = [value for value in values if value is not None]
+    return ([f"{value:.4f}" if value is not None else "" for value in values]
+            + [f"{statistics.mean(done):.4f}" if done else "", f"{statistics.stdev(done):.4f}" if len(done) > 1 else "",
+               _paired(rule, best, scores, seeds)])
+
+
 def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
-    accuracy = {(row["rule"], row["seed"]): row.get("test_accuracy") for row in rows}
-    means = {rule: statistics.mean(done) for rule in rules
-             if (done := [accuracy[(rule, s)] for s in seeds if accuracy.get((rule, s)) is not None])}
-    best = max(means, key=means.get) if means else None
-    lines = [
-        "# lr_max rules: CLR exp_range from the finder's suggestion, used as is",
-        "",
-        f"`{command}`",
-        "",
-        "| lr_max rule | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " | "
-        + " | ".join(f"seed {s} test acc" for s in seeds) + f" | mean | sd | minus {best}, paired by seed (95% t interval) |",
-        "|---|" + "---|" * len(seeds) + "---:|" * (len(seeds) + 3),
-    ]
+    """study.md: the ranges, then validation and test accuracy per rule, ranked and chosen on validation."""
+    order, choice = rank_rules(rows, rules, seeds)
+    best = choice.chosen if choice else None
+    by_rule = {rule: {row["seed"]: row for row in rows if row["rule"] == rule} for rule in rules}
+    lines = ["# lr_max rules: CLR exp_range from the finder's suggestion, used as is", "", f"`{command}`", "",
+             f"Split discipline: {SPLIT_DISCIPLINE}. The rules are ranked, and one chosen, by validation accuracy; "
+             "test accuracy is shown beside it, for the reported figure, and plays no part in the choice.", "",
+             "| lr_max rule | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " |",
+             "|---|" + "---|" * len(seeds)]
     for rule in rules:
-        by_seed = {row["seed"]: row for row in rows if row["rule"] == rule}
-        ranges = [f"{by_seed[s]['lr_min']:.2g} - {by_seed[s]['lr_max']:.2g}" if s in by_seed and by_seed[s]["lr_max"]
-                  else "none" if s in by_seed else "" for s in seeds]
-        scores = [by_seed[s].get("test_accuracy") if s in by_seed else None for s in seeds]
-        done = [score for score in scores if score is not None]
-        mean = f"{statistics.mean(done):.4f}" if done else ""
-        sd = f"{statistics.stdev(done):.4f}" if len(done) > 1 else ""
-        shown = [f"{score:.4f}" if score is not None else "" for score in scores]
-        default = " (default)" if rule == DEFAULT_LR_MAX_RULE else ""
-        paired = [accuracy[(rule, s)] - accuracy[(best, s)] for s in seeds
-                  if accuracy.get((rule, s)) is not None and accuracy.get((best, s)) is not None]
-        versus = ""
-        if rule != best and len(paired) > 1:
-            interval = t_interval(paired)
-            versus = f"{interval.mean:+.4f} ({interval.low:+.4f} to {interval.high:+.4f})"
-        lines.append(f"| {rule}{default} | " + " | ".join(ranges) + " | " + " | ".join(shown) + f" | {mean} | {sd} | {versus} |")
+        ranges = [f"{by_rule[rule][s]['lr_min']:.2g} - {by_rule[rule][s]['lr_max']:.2g}"
+                  if s in by_rule[rule] and by_rule[rule][s]["lr_max"] else "none" if s in by_rule[rule] else ""
+                  for s in seeds]
+        lines.append(f"| {rule} | " + " | ".join(ranges) + " |")
+    header, rule_line = ["rank", "lr_max rule"], "|---:|---|"
+    for split, _, short in SPLITS:
+        header += [f"seed {s} {short}" for s in seeds] + [f"{short} mean", f"{short} sd",
+                                                         f"{short} minus {best}, paired by seed (95% t interval)"]
+        rule_line += "---:|" * (len(seeds) + 3)
+    lines += ["", "Accuracy, best first by mean validation accuracy:", "", "| " + " | ".join(header) + " |", rule_line]
+    for rank, rule in enumerate(order, start=1):
+        cells = [str(rank) if choice and rule in choice.means else "",
+                 rule + (" (default)" if rule == DEFAULT_LR_MAX_RULE else "") + (" (chosen)" if rule == best else "")]
+        for _, key, _ in SPLITS:
+            scores = {(row["rule"], row["seed"]): row.get(key) for row in rows}
+            cells += _columns(rule, best, scores, seeds)
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "lr_min is the first LR where the lag-free loss has fallen by 10% of its drop, for every rule.", ""]
+    if choice is None:
+        lines += ["No rule has a finished run at every seed yet, so none is chosen.", ""]
+    else:
+        default = (f"the default, `lr_range.DEFAULT_LR_MAX_RULE`, is {DEFAULT_LR_MAX_RULE}: "
+                   + ("the rule chosen here." if best == DEFAULT_LR_MAX_RULE
+                      else f"not the rule chosen here; set it to {best}."))
+        lines += [f"Chosen: {choice.sentence()}.", "", default[0].upper() + default[1:], ""]
     return "\n".join(lines)
 
 

@@ -1,17 +1,19 @@
 """Two finished LeNet-5 runs, or two ``--seeds`` folders, compared: ``comparison.md``, ``.json`` and ``.png``.
 
-What the comparison may conclude follows from what was measured:
+Every "A is ahead", "tied", budget and ratio sentence comes from ``pyimagesearch.verdicts``,
+on the evidence the runs have:
 
-- per seed, the two models are scored on the same 10,000 test images, so
-  they are compared image by image with the exact McNemar test
-  (``stats.mcnemar_exact``), not as two independent samples;
-- across seeds, the mean difference in test accuracy and in the
-  generalization gap gets a 95% t interval (runs paired by seed); with one
-  seed the spread between seeds is not measured and the text says so;
-- runs that differ in epochs, optimizer steps or training images seen are
-  called confounded;
-- against a ``--policy fixed`` baseline, the iterations the other run needs
-  to reach the baseline's final validation accuracy (Smith 2017, Table 1).
+- one seed each, scored on the same 10,000 test images: the exact McNemar test on
+  their per-image correctness (``verdicts.compare_paired_images``), per seed;
+- several seeds: the paired t interval of the per-seed differences in test accuracy
+  and in the generalization gap (``verdicts.compare_seeds``); with one seed the spread
+  between seeds is not measured and the text says so;
+- budgets: optimizer steps less than one epoch of steps apart are the same budget
+  (``verdicts.budgets_equal``); epochs, or steps or images seen one epoch or more apart,
+  confound the comparison;
+- against a ``--policy fixed`` baseline, the iterations the other run needs to reach the
+  baseline's final validation accuracy (Smith 2017, Table 1), as a ratio read the right
+  way (``verdicts.ratio_sentence``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pyimagesearch.core.cli import UserError
 from pyimagesearch.core.outputs import read_json, save_figure, write_text
 from pyimagesearch.lenet.comparison_text import ALPHA, comparison_paragraph, side_names
 from pyimagesearch.stats import mean_and_sd, paired_test, t_interval
+from pyimagesearch.verdicts import budgets_equal, compare_paired_images, compare_seeds
 
 COMPARISON_DIR = "output/comparison"
 CONFIDENCE = 0.95
@@ -110,10 +113,39 @@ def _budget(run: dict) -> dict[str, int]:
     return {key: int(run["metrics"][key]) for _, key in BUDGET}
 
 
+def steps_per_epoch(run: dict) -> int:
+    """A run's optimizer steps per epoch (batch-growth: its average over the epochs), at least 1."""
+    return max(1, run["metrics"]["optimizer_steps"] // run["metrics"]["epochs"])
+
+
+def budget_verdicts(run_a: dict, run_b: dict, names: tuple[str, str]) -> tuple[list[str], dict]:
+    """What differs between two runs' budgets (the confounds), and the steps verdict (``verdicts.budgets_equal``).
+
+    Optimizer steps count as the same budget when less than one epoch of steps apart, the
+    epoch of the run with fewer steps per epoch; images seen likewise within one epoch of
+    images; epochs differ when they differ.
+    """
+    a, b = _budget(run_a), _budget(run_b)
+    budget = budgets_equal(a["optimizer_steps"], b["optimizer_steps"], min(steps_per_epoch(run_a), steps_per_epoch(run_b)),
+                           names)
+    epoch_of_images = min(run_a["metrics"]["train_images"], run_b["metrics"]["train_images"])
+    differs = {"epochs": a["epochs"] != b["epochs"], "optimizer steps": not budget.equal,
+               "images seen": abs(a["images_seen"] - b["images_seen"]) >= epoch_of_images}
+    return [label for label, _ in BUDGET if differs[label]], budget.to_dict()
+
+
 def compare_sides(a: dict[str, Any], b: dict[str, Any], confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Every number the comparison's paragraph rests on (the content of ``comparison.json``'s verdict)."""
+    """Every number the comparison's paragraph rests on (the content of ``comparison.json``'s verdict).
+
+    ``verdicts`` holds each ``pyimagesearch.verdicts`` verdict the paragraph states, with its sentence:
+    ``budget``, ``test_accuracy`` (paired t over seeds; one seed each: McNemar), ``gap`` (paired t;
+    absent for one seed) and ``per_seed`` (McNemar on the test images, where both runs saved them).
+    """
+    from pyimagesearch.lenet.comparison_text import side_names
+
+    names = side_names(a, b)
     pairs = pair_runs(a, b)
-    per_seed = []
+    per_seed, paired_images = [], []
     for run_a, run_b in pairs:
         ma, mb = run_a["metrics"], run_b["metrics"]
         same_images = (run_a["correct"] is not None and run_b["correct"] is not None
@@ -127,12 +159,25 @@ def compare_sides(a: dict[str, Any], b: dict[str, Any], confidence: float = CONF
             "mcnemar": paired_test(run_a["correct"], run_b["correct"]).to_dict() if same_images else None,
             "budget_a": _budget(run_a), "budget_b": _budget(run_b),
         })
+        if same_images:
+            paired_images.append(compare_paired_images(run_a["correct"], run_b["correct"], names, ALPHA).to_dict())
     side_stats = {}
     for label, index in (("A", 0), ("B", 1)):
         runs = [pair[index] for pair in pairs]
         side_stats[label] = {key: dict(zip(("mean", "sd"), mean_and_sd([run["metrics"][key] for run in runs])))
                              for key in ("test_accuracy", "generalization_gap")}
     budget_a, budget_b = per_seed[0]["budget_a"], per_seed[0]["budget_b"]
+    differs, budget = budget_verdicts(*pairs[0], names)
+    seeds = {row["seed_a"]: row for row in per_seed} if len(pairs) > 1 else None
+    verdicts = {"budget": budget, "per_seed": paired_images if len(paired_images) == len(pairs) else []}
+    if seeds:
+        verdicts["test_accuracy"] = compare_seeds({s: r["test_accuracy_a"] for s, r in seeds.items()},
+                                                  {s: r["test_accuracy_b"] for s, r in seeds.items()}, names,
+                                                  confidence).to_dict()
+        verdicts["gap"] = compare_seeds({s: r["gap_a"] for s, r in seeds.items()}, {s: r["gap_b"] for s, r in seeds.items()},
+                                        tuple(f"{name}'s gap" for name in names), confidence).to_dict()
+    elif verdicts["per_seed"]:
+        verdicts["test_accuracy"] = verdicts["per_seed"][0]
     smith = None
     policies = (a["policy"], b["policy"])
     if policies.count("fixed") == 1:
@@ -147,9 +192,10 @@ def compare_sides(a: dict[str, Any], b: dict[str, Any], confidence: float = CONF
         "test_difference": _interval([row["test_difference"] for row in per_seed], confidence),
         "gap_difference": _interval([row["gap_difference"] for row in per_seed], confidence),
         "budget": {"A": budget_a, "B": budget_b},
-        "budget_differs": [label for label, key in BUDGET if budget_a[key] != budget_b[key]],
+        "budget_differs": differs,
         "smith": smith,
         "alpha": ALPHA,
+        "verdicts": verdicts,
     }
 
 

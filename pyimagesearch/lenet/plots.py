@@ -70,13 +70,18 @@ def lr_trace_note(mode: str | None, gamma: float | None, step_size_iterations: f
     """Why a cyclical run's peaks stay below lr_max, or "" when they reach it (triangular).
 
     exp_range multiplies the cycle's height by ``gamma**t`` from iteration
-    t = 0, so even the first peak, at t = step size, is below lr_max;
-    triangular2 halves the height after every cycle.
+    t = 0, so with gamma < 1 even the first peak, at t = step size, is below
+    lr_max; with gamma = 1 nothing decays and exp_range is triangular, every
+    peak at lr_max. triangular2 halves the height after every cycle.
     """
+    if mode == "exp_range" and gamma is not None and gamma >= 1:
+        return "exp_range with gamma 1 does not decay: it is the triangular policy, and every peak reaches lr_max."
     if mode == "exp_range" and step_size_iterations:
-        first = min(int(round(step_size_iterations)), len(lrs) - 1)
-        return (f"exp_range: the height (lr_max - lr_min) is multiplied by gamma**t = {gamma:g}**t from iteration 0 on, "
-                f"so no peak reaches lr_max: the first, at iteration {first}, is {lrs[first]:.3g}.")
+        first = int(round(step_size_iterations))
+        decay = f"exp_range: the height (lr_max - lr_min) is multiplied by gamma**t = {gamma:g}**t from iteration 0 on"
+        if first >= len(lrs):
+            return f"{decay}; the run ends at iteration {len(lrs) - 1}, before the first peak (iteration {first})."
+        return f"{decay}, so no peak reaches lr_max: the first, at iteration {first}, is {lrs[first]:.3g}."
     if mode == "triangular2":
         return "triangular2: the height (lr_max - lr_min) is halved after every cycle; only the first peak reaches lr_max."
     return ""

@@ -52,7 +52,10 @@ OPTIONS = {
     "lr_max": Option(("clr",), None, learning_rate, "upper LR of the cycle (default: lr_max of --from-finder)"),
     "mode": Option(("clr",), "exp_range", str, "amplitude scaling of the cycle", CLR_MODES),
     # Epochs per half cycle (Smith: 2-10 epochs' worth of iterations); 2.5 makes the default
-    # 20 epochs four whole cycles, ending at lr_min, and did best of 2, 2.5, 4, 5 and 10 here.
+    # 20 epochs four whole cycles, ending at lr_min. An earlier comparison of 2, 2.5, 4, 5 and 10
+    # did not record on which split it was judged, so 2.5 is not yet a choice on validation: it
+    # becomes one when lenet.choices.choose_by_validation, over --seeds runs of each step size
+    # (validation accuracy only, lenet.choices.SPLIT_DISCIPLINE), names it.
     "step_size": Option(("clr",), 2.5, positive_float, "half a cycle, in epochs (may be fractional; Smith: 2-10)"),
     "gamma": Option(("clr",), 0.99994, unit_interval,  # bckenstler's example value
                     "exp_range decay per iteration, in (0, 1]; the amplitude is scaled by gamma**iteration"),

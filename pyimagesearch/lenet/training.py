@@ -156,8 +156,10 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
                         ("test", data.x_test, data.y_test)):
         result = model.evaluate(make_dataset((x, y), EVAL_BATCH), verbose=0, return_dict=True)
         scores[split] = {"loss": float(result["loss"]), "accuracy": float(result["accuracy"]), "images": len(x)}
+    from pyimagesearch.lenet.choices import best_epoch
+
     last = history[-1]
-    best = max(history, key=lambda row: row["val_accuracy"])
+    best_epoch_number, best_val_accuracy = best_epoch(history)  # validation alone picks it
     return {
         "test_accuracy": scores["test"]["accuracy"],
         "test_loss": scores["test"]["loss"],
@@ -168,8 +170,8 @@ def evaluate(model, data, history: list[dict], train_time_s: float) -> dict[str,
         "train_accuracy": scores["train"]["accuracy"],
         "train_loss": scores["train"]["loss"],
         "generalization_gap": scores["train"]["accuracy"] - scores["test"]["accuracy"],
-        "best_val_accuracy": best["val_accuracy"],
-        "best_val_epoch": best["epoch"],
+        "best_val_accuracy": best_val_accuracy,
+        "best_val_epoch": best_epoch_number,
         "epochs": last["epoch"],
         "optimizer_steps": last["iterations"],
         "train_time_s": train_time_s,

@@ -251,6 +251,7 @@ class Verdict(Record):
     budget_differs: list[str]
     smith: dict | None
     alpha: float = field(metadata=PROBABILITY)
+    verdicts: dict = field(default_factory=dict)  # pyimagesearch.verdicts' verdicts, each with its sentence
 
     def check(self) -> str | None:
         if len(self.per_seed) != self.test_difference.n or len(self.per_seed) != self.gap_difference.n:

@@ -1,4 +1,9 @@
-"""--compare on synthetic run folders: paired McNemar, intervals over seeds, confounded budgets, Smith's measure."""
+"""--compare on synthetic run folders: every verdict sentence from pyimagesearch.verdicts, its figures against SciPy.
+
+McNemar on the same test images for one seed each, paired t over seeds, budgets (284 against 285
+steps is one budget, one epoch apart confounds), Smith's ratio read the right way ("more" when the
+run needs more iterations than the baseline).
+"""
 
 import json
 
@@ -58,10 +63,11 @@ def fake_seeds(folder, policy, tests, gaps, **kwargs):
     return folder
 
 
-def interval_text(differences):
+def interval(differences):
+    """The 95% paired t interval of the differences, in points (SciPy's t quantile)."""
     d = np.asarray(differences)
     half = t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
-    return f"{100 * d.mean():+.2f} points, 95% t interval {100 * (d.mean() - half):+.2f} to {100 * (d.mean() + half):+.2f}"
+    return 100 * (d.mean() - half), 100 * (d.mean() + half)
 
 
 def test_similar_runs_over_three_seeds_claim_no_difference(tmp_path):
@@ -71,11 +77,14 @@ def test_similar_runs_over_three_seeds_claim_no_difference(tmp_path):
     b = fake_seeds(tmp_path / "b", "batch-growth", tests_b, gaps_b)
     text, verdict = comparison_markdown(read_side(a), read_side(b))
     assert "Both ran 20 epochs, 16,880 optimizer steps and 1,080,000 training images." in text
-    assert f"clr minus batch-growth is {interval_text(np.subtract(tests_a, tests_b))}: no difference in test accuracy " \
-           "detected with 3 seeds." in text
-    assert f"the difference is {interval_text(np.subtract(gaps_a, gaps_b))}: no difference in generalization detected " \
-           "with 3 seeds." in text
-    assert "confounded" not in text and "more accurate" not in text and "smaller gap" not in text
+    assert interval(np.subtract(tests_a, tests_b)) == pytest.approx((-1.0535, 1.1868), abs=1e-4)
+    assert ("(mean +- standard deviation over 3 seeds): tied within noise: clr 90.5%, batch-growth 90.4% (clr minus "
+            "batch-growth: 95% interval -1.1 to +1.2 points, paired t over 3 seeds).") in text
+    assert interval(np.subtract(gaps_a, gaps_b)) == pytest.approx((-1.1009, 0.9676), abs=1e-4)
+    assert ("over 3 seeds: tied within noise: clr's gap 5.2%, batch-growth's gap 5.3% (clr's gap minus batch-growth's "
+            "gap: 95% interval -1.10 to +0.97 points, paired t over 3 seeds).") in text
+    assert "confounded" not in text and "ahead" not in text.replace('gap is "ahead"', "") and "smaller gap" not in text
+    assert verdict["verdicts"]["test_accuracy"]["outcome"] == "no difference detected"
     assert "| test accuracy | 0.9050 +- 0.0030 | 0.9043 +- 0.0015 |" in text
     assert "needs each run's test_predictions.npz" in text  # these runs saved none
     assert verdict["seeds"] == [42, 1, 2] and verdict["test_difference"]["n"] == 3
@@ -85,9 +94,13 @@ def test_different_runs_over_three_seeds_name_the_better_one(tmp_path):
     a = fake_seeds(tmp_path / "a", "clr", [0.910, 0.912, 0.911], [0.040, 0.041, 0.042])
     b = fake_seeds(tmp_path / "b", "batch-growth", [0.900, 0.901, 0.899], [0.050, 0.052, 0.051])
     text, verdict = comparison_markdown(read_side(a), read_side(b))
-    assert "clr is more accurate over these 3 seeds." in text
-    assert "clr has the smaller gap over these 3 seeds." in text
-    assert verdict["test_difference"]["low"] > 0
+    assert interval(np.subtract([0.910, 0.912, 0.911], [0.900, 0.901, 0.899])) == pytest.approx((0.8516, 1.3484), abs=1e-4)
+    assert ("clr ahead by 1.1 points, 91.1% against 90.0% for batch-growth (clr minus batch-growth: 95% interval +0.85 "
+            "to +1.35 points, paired t over 3 seeds).") in text
+    assert ("batch-growth's gap ahead by 1.00 points, 5.1% against 4.1% for clr's gap (clr's gap minus batch-growth's "
+            "gap: 95% interval -1.25 to -0.75 points, paired t over 3 seeds), so clr has the smaller gap over these 3 "
+            "seeds.") in text
+    assert verdict["test_difference"]["low"] > 0 and verdict["verdicts"]["test_accuracy"]["outcome"] == "A ahead"
 
 
 def test_single_runs_of_different_budgets_are_confounded_and_tested_image_by_image(tmp_path):
@@ -101,8 +114,11 @@ def test_single_runs_of_different_budgets_are_confounded_and_tested_image_by_ima
             "the comparison is confounded") in text
     assert "from one run each: the spread between seeds" in text
     p = binomtest(only_a, only_a + only_b, 0.5).pvalue
-    assert (f"exact McNemar test gives p = {p:.2g} ({only_a} images right only with clr, {only_b} only with "
-            "batch-growth): the test set does not detect a difference.") in text
+    assert p == pytest.approx(0.4527, abs=1e-4)
+    assert (f"Image by image on the same 10,000 test images ({only_a} images right only with clr, {only_b} only with "
+            "batch-growth): tied within noise: clr 90.2%, batch-growth 90.0% (p = 0.45, exact McNemar on 10,000 paired "
+            "images).") in text
+    assert "In optimizer steps" not in text  # the epochs already confound it
     assert "no claim about generalization is made" in text and "generalize differently" not in text
     assert verdict["per_seed"][0]["mcnemar"]["p_value"] == pytest.approx(p, rel=1e-9)
 
@@ -112,11 +128,14 @@ def test_one_sided_disagreement_is_detected_for_that_seed_only(tmp_path):
     a = fake_run(tmp_path / "a", "clr", 42, right_a.mean(), 0.05, correct=right_a)
     b = fake_run(tmp_path / "b", "clr", 42, right_b.mean(), 0.05, correct=right_b)
     text, _ = comparison_markdown(read_side(a), read_side(b))
-    assert f"p = {2 * 0.5 ** 60:.2g} (60 images right only with A (clr), 0 only with B (clr))" in text
-    assert "detects a difference for this seed, which does not say it holds for other seeds" in text
+    assert 2 * 0.5 ** 60 < 0.001
+    assert ("(60 images right only with A (clr), 0 only with B (clr)): A (clr) ahead by 0.60 points, 90.6% against 90.0% "
+            "for B (clr) (p < 0.001, exact McNemar on 10,000 paired images), for this seed: it does not say the "
+            "difference holds for other seeds.") in text
     all_agree = fake_run(tmp_path / "c", "clr", 42, right_a.mean(), 0.05, correct=right_a)
     text, _ = comparison_markdown(read_side(a), read_side(all_agree))
-    assert "p = 1 (0 images right only with A (clr), 0 only with B (clr))" in text
+    assert ("(0 images right only with A (clr), 0 only with B (clr)): tied within noise: A (clr) 90.6%, B (clr) 90.6% "
+            "(p = 1, exact McNemar on 10,000 paired images, with no image on which they disagree).") in text
 
 
 def test_equal_epochs_but_fewer_steps_is_still_confounded(tmp_path):
@@ -125,6 +144,26 @@ def test_equal_epochs_but_fewer_steps_is_still_confounded(tmp_path):
     text, verdict = comparison_markdown(read_side(a), read_side(b))
     assert verdict["budget_differs"] == ["optimizer steps"]
     assert "The runs differ in optimizer steps (" in text and "confounded" in text
+    assert ("In optimizer steps, clr and batch-growth ran different budgets: 16,880 against 9,000 optimizer steps, at "
+            "least one epoch (450 steps) apart, so a difference between them may come from the budget.") in text
+
+
+def test_284_against_285_steps_is_one_budget_and_one_epoch_apart_is_not(tmp_path):
+    """Two epochs of 142 steps against 142.5 (another drop of the last batch): a rounding difference, not a confound."""
+    a = fake_run(tmp_path / "a", "clr", 42, 0.905, 0.05, epochs=2, steps=284)
+    b = fake_run(tmp_path / "b", "fixed", 42, 0.903, 0.04, epochs=2, steps=285)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert verdict["budget_differs"] == [] and verdict["verdicts"]["budget"]["equal"] is True
+    assert ("Both ran 2 epochs and 108,000 training images. In optimizer steps, clr and fixed ran the same budget: 284 "
+            "and 285 optimizer steps, less than one epoch (142 steps) apart.") in text
+    assert "confounded" not in text
+    one_epoch_more = fake_run(tmp_path / "c", "fixed", 42, 0.903, 0.04, epochs=2, steps=284 + 142)
+    text, verdict = comparison_markdown(read_side(a), read_side(one_epoch_more))
+    assert verdict["budget_differs"] == ["optimizer steps"] and "so the comparison is confounded" in text
+    assert ("clr and fixed ran different budgets: 284 against 426 optimizer steps, at least one epoch (142 steps) apart"
+            in text)
+    more_epochs = fake_run(tmp_path / "d", "fixed", 42, 0.903, 0.04, epochs=3, steps=285)
+    assert comparison_markdown(read_side(a), read_side(more_epochs))[1]["budget_differs"] == ["epochs", "images seen"]
 
 
 def test_iterations_to_reach_the_fixed_baseline(tmp_path):
@@ -137,9 +176,39 @@ def test_iterations_to_reach_the_fixed_baseline(tmp_path):
     # 0.8855 is first reached at the end of epoch 6: 6 x 844 = 5,064 of 16,880 iterations, 3.33x fewer.
     assert (run["iterations"], run["epoch"], run["baseline_iterations"]) == (5_064, 6, 16_880)
     assert run["ratio"] == pytest.approx(16_880 / 5_064)
-    assert ("Against the fixed-LR baseline (fixed), clr first reaches the baseline's final validation accuracy after "
-            "5,064 iterations (epoch 6) against the baseline's 16,880 and final 0.8855, 3.33x fewer") in text
+    assert ("Against the fixed-LR baseline (fixed), clr first reaches the baseline's final validation accuracy at epoch "
+            "6, against the baseline's final 0.8855: 5,064 against 16,880: 3.33x fewer iterations") in text
     assert "25,000 against 70,000" in text
+
+
+def test_a_run_that_needs_more_iterations_than_the_baseline_reads_more(tmp_path):
+    fixed_val = [0.80 + 0.005 * e for e in range(20)]  # 2,000 iterations, ends at 0.895
+    slow_val = [0.80 + 0.0033 * e for e in range(30)]  # 0.895 first at epoch 30: 3,000 iterations
+    a = fake_run(tmp_path / "clr", "clr", 42, 0.90, 0.05, epochs=30, steps=3_000, val=slow_val)
+    b = fake_run(tmp_path / "fixed", "fixed", 42, 0.89, 0.03, epochs=20, steps=2_000, val=fixed_val)
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    run = verdict["smith"]["runs"][0]
+    assert (run["iterations"], run["baseline_iterations"]) == (3_000, 2_000) and run["ratio"] == pytest.approx(2 / 3)
+    assert "at epoch 30, against the baseline's final 0.8950: 3,000 against 2,000: 1.5x more iterations" in text
+    assert "fewer" not in text and "0.67x" not in text
+
+
+def test_several_seeds_of_the_same_images_give_a_mcnemar_verdict_per_seed(tmp_path):
+    right_a, right_b = correctness(9_000, 60, 0, 940)
+    tied_a, tied_b = correctness(9_000, 30, 28, 942)
+    a, b = tmp_path / "a", tmp_path / "b"
+    per_a, per_b = {}, {}
+    for seed, (ra, rb) in zip((42, 1), ((right_a, right_b), (tied_a, tied_b))):
+        per_a[seed] = read_json(fake_run(a / f"seed-{seed}", "clr", seed, ra.mean(), 0.05, correct=ra) / "metrics.json")
+        per_b[seed] = read_json(fake_run(b / f"seed-{seed}", "fixed", seed, rb.mean(), 0.05, correct=rb) / "metrics.json")
+    (a / "metrics.json").write_text(json.dumps(aggregate_metrics(per_a)))
+    (b / "metrics.json").write_text(json.dumps(aggregate_metrics(per_b)))
+    text, verdict = comparison_markdown(read_side(a), read_side(b))
+    assert ("Image by image on the same 10,000 test images, seed by seed: seed 42: clr ahead by 0.60 points, 90.6% "
+            "against 90.0% for fixed (p < 0.001, exact McNemar on 10,000 paired images); seed 1: tied within noise: clr "
+            f"90.3%, fixed 90.3% (p = {binomtest(30, 58, 0.5).pvalue:.2g}, exact McNemar on 10,000 paired images).") in text
+    assert [v["outcome"] for v in verdict["verdicts"]["per_seed"]] == ["A ahead", "no difference detected"]
+    assert verdict["verdicts"]["test_accuracy"]["evidence"] == "paired t over 2 seeds"
 
 
 def test_write_comparison_draws_both_runs_and_refuses_runs_without_a_common_seed(tmp_path):
@@ -151,6 +220,7 @@ def test_write_comparison_draws_both_runs_and_refuses_runs_without_a_common_seed
     assert verdict["seeds"] == [42] and (out / "comparison.png").stat().st_size > 0
     saved = read_json(out / "comparison.json")
     assert saved["table"]["test accuracy"] == {"A": [0.905], "B": [0.89]}
+    assert saved["verdict"]["verdicts"]["budget"]["sentence"] == "clr and fixed ran the same budget: 16,880 optimizer steps each"
     lone = fake_seeds(tmp_path / "c", "fixed", [0.9, 0.9, 0.9], [0.0, 0.0, 0.0])
     only_1_and_2 = {seed: read_json(lone / f"seed-{seed}" / "metrics.json") for seed in (1, 2)}
     (lone / "metrics.json").write_text(json.dumps(aggregate_metrics(only_1_and_2)))

@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from pyimagesearch.core.plotting import plot_lr_range  # noqa: E402
 from pyimagesearch.lenet.plots import lr_trace_note, mark_batch_changes, plot_lr_trace  # noqa: E402
@@ -31,6 +32,19 @@ def test_lr_trace_draws_lr_min_and_lr_max_and_says_why_exp_range_peaks_stay_belo
     plt.close(ax.figure)
     assert lr_trace_note("triangular", 1.0, step, lrs) == ""
     assert "halved after every cycle" in lr_trace_note("triangular2", 1.0, step, lrs)
+
+
+def test_exp_range_with_gamma_1_is_triangular_and_its_note_says_every_peak_reaches_lr_max():
+    step = 100
+    lrs = clr(np.arange(4 * step), 0.001, 0.02, step, "exp_range", 1.0)
+    np.testing.assert_allclose(lrs, clr(np.arange(4 * step), 0.001, 0.02, step, "triangular"))
+    assert lrs[step] == pytest.approx(0.02) and lrs[3 * step] == pytest.approx(0.02)  # the peaks reach lr_max
+    note = lr_trace_note("exp_range", 1.0, step, lrs)
+    assert note == "exp_range with gamma 1 does not decay: it is the triangular policy, and every peak reaches lr_max."
+    assert "no peak reaches lr_max" not in note
+    short = clr(np.arange(50), 0.001, 0.02, step, "exp_range", 0.99)
+    assert lr_trace_note("exp_range", 0.99, step, short).endswith(
+        "the run ends at iteration 49, before the first peak (iteration 100).")
 
 
 def test_batch_growth_curves_mark_each_change_of_batch_size():

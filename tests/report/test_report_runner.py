@@ -141,15 +141,15 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     assert records["bad"]["status"] == "failed" and records["bad"]["exit_status"] == 2
     assert records["bad"]["reason"] == "argument --layers: '0' must be > 0"
     assert records["clr"] == {**records["clr"], "status": "skipped",
-                              "reason": f"it needs {root}/find_lr/suggestion.json, which an earlier step did not write"}
+                              "reason": f"it needs {root}/lr_grid/suggestion.json, which an earlier step did not write"}
     assert lines[0].startswith("[1/3] 2.4 (b-d) Inception modules at 32x32x256, quick settings, about 1 s, estimate; ")
     assert lines[0].endswith(" left in all ... finished in 0 s")
     assert lines[1].startswith("[2/3] A refused flag, quick settings") and " ... failed after " in lines[1]
     assert lines[1].endswith("argument --layers: '0' must be > 0")
-    assert lines[2].endswith(f"... skipped: it needs {root}/find_lr/suggestion.json, which an earlier step did not write")
+    assert lines[2].endswith(f"... skipped: it needs {root}/lr_grid/suggestion.json, which an earlier step did not write")
     assert lines[3].startswith("--run quick: 1 finished, 1 failed, 1 skipped, 0 kept from earlier runs; ")
     assert lines[4:] == ["  failed: A refused flag: argument --layers: '0' must be > 0",
-                         f"  skipped: 1.2 Cyclical LR, exp_range: it needs {root}/find_lr/suggestion.json, which an "
+                         f"  skipped: 1.2 Cyclical LR, exp_range: it needs {root}/lr_grid/suggestion.json, which an "
                          "earlier step did not write"]
 
     stream.truncate(0)
@@ -162,7 +162,7 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     made = collect(root, folder).questions[6].sources[0]
     assert made.title == "Inception modules at 32x32x256" and made.command == records["inception"]["command"]
     assert "".join(span.text for span in new_source(context, "clr").attempt) == (
-        f"The report's runner skipped it: it needs {root}/find_lr/suggestion.json, which an earlier step did not write")
+        f"The report's runner skipped it: it needs {root}/lr_grid/suggestion.json, which an earlier step did not write")
 
 
 def test_a_command_that_cannot_run_here_is_skipped_with_its_reason(tmp_path, monkeypatch):

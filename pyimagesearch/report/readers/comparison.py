@@ -13,6 +13,7 @@ from pyimagesearch.records.lenet import Comparison
 from pyimagesearch.report.document import Source, code, text
 from pyimagesearch.report.files import load_dict, subfolders
 from pyimagesearch.report.readers.common import Context, figures, finish, markdown_file, new_source
+from pyimagesearch.report.readers.lenet_range import quick_shape
 
 COMPARISON_FIGURES = {"comparison.png": "Both runs side by side: validation accuracy and training loss against epoch and "
                                       "against optimizer steps"}
@@ -40,6 +41,8 @@ def read_comparison(context: Context) -> list[Source]:
         if metrics and metrics.exists() and metrics.stat().st_mtime > (folder / "comparison.md").stat().st_mtime + 1:
             source.caveats.append(text(f"Run {label} (", code(run), ") finished after this comparison was written; run "
                                        "the command again to compare the newer results."))
+    if source.status == "quick":
+        source.caveats.append(quick_shape("comparison", {"limit": True}))
     # Its config.json holds train_lenet.py's training defaults, which a comparison does not use: no settings shown.
     return [finish(source, context, "comparison", [folder / "comparison.md"])]
 

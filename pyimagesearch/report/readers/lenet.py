@@ -17,6 +17,7 @@ from pyimagesearch.report.files import (
 from pyimagesearch.records.lenet import read_history, read_metrics
 from pyimagesearch.records.lr_finder import LRRangeSuggestion, read_grid
 from pyimagesearch.report.readers.comparison import read_comparison  # noqa: F401 (1.3's comparison, by this name)
+from pyimagesearch.report.readers.lenet_range import quick_shape, range_story
 from pyimagesearch.report.readers.common import (
     Context, figures, finish, key_value_table, new_source, quick_caveat, table,
 )
@@ -66,7 +67,8 @@ def read_find_lr(context: Context) -> list[Source]:
         return [_unfinished(source, config, "no suggestion.json: the range test did not finish")]
     suggestion = _plain(LRRangeSuggestion.read(folder))
     source.status = "quick" if config.get("limit") else "full"
-    source.blocks = [_suggestion_paragraph(suggestion, "The range test suggests")]
+    source.blocks = [_suggestion_paragraph(suggestion, "The range test, the alternative to the grid's range (1.2 and "
+                                                       "1.3 train from the grid's), suggests")]
     source.blocks.append(key_value_table([(key, readable(value) if number(value) is not None else value)
                                           for key, value in scalar_settings(suggestion) if key != "reason"],
                                          ("suggestion.json", "value")))
@@ -90,7 +92,8 @@ def read_lr_grid(context: Context) -> list[Source]:
         return [_unfinished(source, config, "no lr_grid.csv: no learning rate of the grid has finished")]
     source.status = ("quick" if config.get("limit") else "full") if suggestion else "partial"
     if suggestion:
-        source.blocks.append(_suggestion_paragraph(suggestion, "The grid's final training losses suggest"))
+        source.blocks.append(_suggestion_paragraph(suggestion, "1.1's range, which 1.2 and 1.3 train from: the grid's "
+                                                               "final training losses suggest"))
     else:
         source.blocks.append(Note("missing", text(f"Unfinished: {len(rows)} learning rates so far and no suggestion.json; "
                                                   "run the command again.")))
@@ -108,7 +111,7 @@ def read_lr_grid(context: Context) -> list[Source]:
                                    "comparable and the suggestion leaves them out."))
     source.caveats += _suggestion_caveats(suggestion)
     if config.get("limit"):
-        source.caveats.append(quick_caveat(config))
+        source.caveats += [quick_caveat(config)] + [note for note in [quick_shape("lr_grid", config)] if note]
     source.caveats += task_differences(config, [("grid", "--grid", 10), ("epochs", "--epochs", 5), ("batch", "--batch", 64),
                                                 ("start_lr", "--start-lr", 1e-9), ("end_lr", "--end-lr", 10)])
     return [finish(source, context, "lr_grid", [folder / "lr_grid.csv", folder / "suggestion.json"], folder / "config.json",
@@ -174,10 +177,10 @@ def _stage_table(folder: Path) -> list:
                   caption="The training loss at the end of each batch size (history.csv)")]
 
 
-def _run_caveats(folder: Path, config: dict, seeds: Sequence[str]) -> list[Inline]:
+def _run_caveats(folder: Path, config: dict, seeds: Sequence[str], key: str = "") -> list[Inline]:
     caveats = []
     if config.get("limit"):
-        caveats.append(quick_caveat(config))
+        caveats += [quick_caveat(config)] + [note for note in [quick_shape(key, config)] if note]
     note = last_line(folder / "log.txt", "note:")
     if note:
         caveats.append(text(note.removeprefix("note: ").capitalize()))
@@ -210,8 +213,9 @@ def read_training(context: Context, key: str) -> list[Source]:
             source.caveats += _run_caveats(folder, top_config, [])
         return [source]
     source.status = "quick" if top_config.get("limit") else "full"
-    source.blocks = _run_blocks(folder, key, top_config, top_metrics) + figures(folder, RUN_FIGURES[key])
-    source.caveats = _run_caveats(folder, top_config, []) + task_differences(top_config, checks)
+    story, story_caveats = range_story(context.root, key, top_config)
+    source.blocks = story + _run_blocks(folder, key, top_config, top_metrics) + figures(folder, RUN_FIGURES[key])
+    source.caveats = _run_caveats(folder, top_config, [], key) + story_caveats + task_differences(top_config, checks)
     return [finish(source, context, key, [folder / "metrics.json"], folder / "config.json", HIDDEN_SETTINGS)]
 
 
@@ -224,6 +228,8 @@ def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) 
     if not finished:
         return _unfinished(source, config, f"no seed has finished ({', '.join(unfinished)} started)")
     source.status = "partial" if unfinished else ("quick" if config.get("limit") else "full")
+    story, story_caveats = range_story(context.root, key, config)
+    source.blocks += story
     if config.get("description"):
         source.blocks.append(Paragraph(text("Each run: ", str(config["description"]), ".")))
     source.blocks.append(table(
@@ -241,7 +247,8 @@ def _read_seeds(context, key, source, seed_dirs, top_config, aggregate, checks) 
     source.blocks += figures(first_dir, RUN_FIGURES[key], prefix=f"Seed {first_seed}: ")
     if unfinished:
         source.blocks.append(Note("missing", text(f"Unfinished seeds: {', '.join(unfinished)}; run the command again.")))
-    source.caveats = _run_caveats(first_dir, config, [seed for seed, *_ in runs]) + task_differences(config, checks)
+    source.caveats = (_run_caveats(first_dir, config, [seed for seed, *_ in runs], key) + story_caveats
+                      + task_differences(config, checks))
     results = [d / "metrics.json" for _, d, m, _ in finished] + ([source.folder / "metrics.json"] if aggregate else [])
     config_path = source.folder / "config.json" if top_config else first_dir / "config.json"
     return finish(source, context, key, results, config_path, HIDDEN_SETTINGS)
