@@ -230,7 +230,8 @@ def test_a_bad_record_shows_its_sentence_instead_of_its_numbers(copy):
     lines = page_lines(copy)
     clr = section(lines, "#### Cyclical LR, exp_range")
     assert clr[6:] == [f"Not shown: {escape(sentence)}. Run the command again with `--overwrite` to make it anew.", ""]
-    assert "130" not in "\n".join(clr) and "170" not in "\n".join(clr)
+    shown = "\n".join(clr).replace(str(copy), "")  # the fixture's folder name may hold any number
+    assert "130" not in shown and "170" not in shown
     assert "| lr_min | 2.78e-05 |" in section(lines, "#### LR grid: 10 learning rates from 1e-9 to 1e1")
 
     (copy / "benchmarks" / "results.json").write_text('{"quick": true')
