@@ -138,7 +138,7 @@ def output_folder(folder, worker: Worker | None) -> Path:
 
     The chief's files are the results; the other workers keep their own copy.
     """
-    folder = Path(folder)
+    folder = Path(folder).absolute()  # messages name it whatever the current folder
     return folder if worker is None or worker.is_chief else folder / f"worker-{worker.index}"
 
 

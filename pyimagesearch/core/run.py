@@ -63,10 +63,11 @@ class FolderBusy(RunFolderError):
 
 
 def check_output_path(folder: str | os.PathLike, flag: str = "--output") -> Path:
-    """``folder`` as a ``Path``; an empty name (which would mean the current folder) is refused."""
+    """``folder`` as an absolute ``Path``, so every message names it whatever the current folder; an empty name
+    (which would mean the current folder) is refused."""
     if str(folder).strip() == "":
         raise RunFolderError(f"{flag} is empty; name the folder the results go to, for example {flag} output/run")
-    return Path(folder)
+    return Path(folder).absolute()
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:

@@ -29,13 +29,13 @@ folder as it is, other settings are refused unless --overwrite is given.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from pyimagesearch.core.checkpoints import file_sha256
 from pyimagesearch.core.cli import HelpFormatter, UserError, bounded_float, bounded_int, unit_interval
 from pyimagesearch.core.outputs import prepare_dir, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     test_count = len(proposals.top(args.test_post_nms_top_n))
 
     settings = {key: value for key, value in vars(args).items() if key not in ("image", "output", "overwrite")}
-    settings |= {"image": str(image_path), "image_sha256": _sha256(Path(image_path))}
+    settings |= {"image": str(image_path), "image_sha256": file_sha256(Path(image_path))}
     with RunFolder(args.output, "detection", settings, overwrite=args.overwrite, seed=args.seed) as run:
         if run.finished:
             print(f"{run.folder} already holds this run, finished; its files are kept as they are "
@@ -246,11 +246,3 @@ def _seed(args) -> int:
         raise UserError("--seed seeds only --scores random and --deltas random; drop it or choose one of them")
     return 0 if args.seed is None else args.seed
 
-
-def _sha256(path: Path) -> str:
-    """The image file's SHA-256, so a different photo at the same path is other settings."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
