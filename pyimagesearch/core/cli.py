@@ -242,6 +242,18 @@ def nonnegative_int(text: str) -> int:
     return int(_number(int, text, lambda v: v >= 0, ">= 0"))
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line, ``error: <what>; see <prog> --help``, exit 2.
+
+    argparse prints the whole usage (often 15 lines) before the sentence that
+    matters; the usage stays one ``--help`` away. Subparsers made with
+    ``add_subparsers`` are of this class too.
+    """
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"error: {message}; see {self.prog} --help\n")
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Show defaults in ``--help`` and keep the description's line breaks.
 
