@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from pyimagesearch.core.plotting import axes_or_new
+from pyimagesearch.core.plotting import axes_or_new, place_legend
 
 SCALE_COLOURS = ("tab:red", "tab:orange", "tab:cyan", "tab:purple", "tab:green", "tab:pink")
 RATIO_STYLES = ("--", "-", ":", "-.")
@@ -65,8 +65,8 @@ def plot_anchor_centres(image: np.ndarray, centres: np.ndarray, stride: int, ax=
     ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image, alpha=0.6)
     ax.scatter(centres[:, 0], centres[:, 1], s=4, color="tab:red", label=f"anchor centre (every {stride} px)")
-    ax.legend(loc="upper right", fontsize="small")
     ax.set_title(title or f"{len(centres):,} anchor centres")
+    place_legend(ax, corners=(), fontsize="small")  # the image and its dots fill the axes: below them
     return ax
 
 
@@ -104,8 +104,8 @@ def plot_step_counts(counts: Mapping[str, int], inside: int | None = None, ax=No
     ax.set_ylabel("boxes (log scale)")
     ax.set_xlabel("step")
     ax.tick_params(axis="x", labelrotation=25)
-    ax.legend(loc="lower left", fontsize="small")
     ax.set_title(title or "boxes left after each step")
+    place_legend(ax, fontsize="small")  # the bars stand on the bottom edge: a top corner above the short ones, or below
     return ax
 
 
