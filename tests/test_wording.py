@@ -22,7 +22,7 @@ def test_irregular_plurals_and_the_noun_alone():
 
 def test_images_per_class_say_one_number_when_every_class_has_it():
     assert per_class(16, 16, 16) == "16 per class"
-    assert per_class(12, 16.5, 2_000) == "12 to 2,000 per class (median 16.5)"
+    assert per_class(12, 16.5, 2_000) == "12 to 2,000 per class, median 16.5"
 
 
 def test_the_generalization_gap_is_named_and_in_percentage_points():

@@ -31,10 +31,10 @@ def nouns(count: int | float, singular: str, plural_form: str | None = None) -> 
 
 
 def per_class(smallest: int, median: float, largest: int, unit: str = "per class") -> str:
-    """Images per class in words: "16 per class" when every class has 16, else "12 to 20 per class (median 16)"."""
+    """Images per class in words: "16 per class" when every class has 16, else "12 to 20 per class, median 16"."""
     if smallest == largest:
         return f"{smallest:,} {unit}"
-    return f"{smallest:,} to {largest:,} {unit} (median {median:,g})"
+    return f"{smallest:,} to {largest:,} {unit}, median {median:,g}"
 
 
 def points(difference: float, digits: int = 1) -> str:
