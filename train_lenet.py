@@ -34,6 +34,7 @@ from pathlib import Path
 
 from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.core.wording import generalization_gap, plural
 from pyimagesearch.lenet.arguments import count_up_to, output_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
 from pyimagesearch.lenet.data import add_data_arguments
@@ -224,7 +225,7 @@ def train(args, distribution=None, folder: Path | None = None) -> int:
         metrics.write(folder)
         save_model(result["model"], folder / "model.keras")
         log(f"test accuracy {metrics.test_accuracy:.4f}, test loss {metrics.test_loss:.4f}, "
-            f"gap {metrics.generalization_gap:+.4f}; {metrics.optimizer_steps:,} steps in "
+            f"{generalization_gap(metrics.generalization_gap)}; {plural(metrics.optimizer_steps, 'step')} in "
             f"{metrics.train_time_s:.1f} s; results in {folder}")
         # Last: a run killed before this point resumes from its final checkpoint and writes the same results.
         checkpoint.clear()

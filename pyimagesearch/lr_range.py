@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pyimagesearch.core.wording import plural
+
 DROP_START = 0.10
 DROP_END = 0.90
 # The curve must fall this share of its first value below it; a network at chance
@@ -174,7 +176,8 @@ def suggest_lr_range(lrs, losses, skip_begin: int = 0, skip_end: int = 0,
     if hi - lo < 3:
         lo, hi = 0, end
     if hi - lo < 3:
-        return LRSuggestion(None, None, reason=f"only {hi - lo} finite points before the loss diverged; start the range lower",
+        return LRSuggestion(None, None, reason=f"only {plural(hi - lo, 'finite point')} before the loss diverged; "
+                                               "start the range lower",
                             lr_max_rule=lr_max_rule)
     start = losses[0]
     x, y = lrs[lo:hi], losses[lo:hi]

@@ -201,3 +201,7 @@ def test_plot_marks_the_suggestion():
     # The curve drawn is the one the rule read: the lag-free smoothing (half width 49 at beta 0.98).
     np.testing.assert_allclose(curve.get_ydata(), lag_free_losses(finder.raw_losses, 0.98)[10:299])
     assert suggestion == suggest_lr_range(finder.lrs, lag_free_losses(finder.raw_losses, 0.98), 10, 1)
+    # The fall, the minimum and the rise leave no corner empty: the legend is below the axes, over no data.
+    from pyimagesearch.core.plotting import legend_hides_data
+
+    assert not legend_hides_data(ax) and ax.get_legend().get_window_extent().y1 < ax.bbox.y0

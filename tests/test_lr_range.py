@@ -99,7 +99,9 @@ def test_sudden_drop_falls_back_to_a_quarter():
 
 def test_too_few_finite_points():
     s = suggest_lr_range([1e-3, 1e-2, 1e-1], [2.0, np.nan, np.nan])
-    assert not s and "finite points" in s.reason
+    assert not s and s.reason == "only 1 finite point before the loss diverged; start the range lower"
+    s = suggest_lr_range([1e-3, 1e-2, 1e-1], [2.0, 1.0, np.nan])
+    assert not s and s.reason.startswith("only 2 finite points before")
 
 
 def test_skip_is_ignored_when_it_would_leave_nothing():

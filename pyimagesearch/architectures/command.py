@@ -10,18 +10,22 @@
 Operations are counted as multiply-adds (MACs); FLOPs = 2 x MACs. Every run
 writes <command>.md, <command>.json, <command>.csv, config.json and, last,
 complete.json into its own folder <--output>/<command>/ and prints the
---format one. The same settings again keep a finished folder as it is; other
-settings are refused unless --overwrite is given.
+--format one, then (on stderr, so that the printed JSON or CSV stays whole)
+the folder's absolute path and the files in it. The same settings again keep
+a finished folder as it is; other settings are refused unless --overwrite is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Sequence
 
 from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int
 from pyimagesearch.core.outputs import prepare_dir, write_csv, write_json, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
+from pyimagesearch.core.wording import nouns
 from pyimagesearch.architectures.errors import LayerError
 from pyimagesearch.architectures.networks import (
     ALEXNET_INPUT,
@@ -170,8 +174,10 @@ def _receptive_field(args):
         raise UserError(f"--layers {args.layers} is more than {MAX_LAYERS:,} convolutions, too many for a layer table; "
                         "lower --layers")
     if args.kernel > 0 and args.stride > 0 and stacked_size_strided(args.layers, args.kernel, args.stride) > MAX_SIZE:
-        raise UserError(f"{args.layers} stacked {args.kernel}x{args.kernel} convolutions of stride {args.stride} see "
-                        "an input more than 2**53 pixels wide, beyond exact arithmetic; lower --layers or --stride")
+        one = args.layers == 1  # then the input it sees is the kernel itself
+        raise UserError(f"{args.layers} stacked {args.kernel}x{args.kernel} {nouns(args.layers, 'convolution')} of "
+                        f"stride {args.stride} {'sees' if one else 'see'} an input more than 2**53 pixels wide, beyond "
+                        f"exact arithmetic; lower {'--kernel' if one else '--layers or --stride'}")
     stack = convolution_stack(args.layers, args.kernel, args.stride, args.channels)
     closed_form = {
         "layers": args.layers,
@@ -204,10 +210,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     with RunFolder(f"{args.output}/{args.command}", f"architecture-{args.command}", settings,
                    overwrite=args.overwrite) as run:
         stem = prepare_dir(run.folder) / args.command
-        if not run.finished:
+        kept = run.finished
+        if not kept:
             write_text(stem.with_suffix(".md"), markdown)
             write_json(stem.with_suffix(".json"), payload)
             write_csv(stem.with_suffix(".csv"), rows, CSV_FIELDS)
             run.complete(summary=payload.get("totals") or {})
         print(stem.with_suffix(SUFFIXES[args.format]).read_text(encoding="utf-8"), end="")
+        print(where_files_are(run.folder, args.command, kept=kept), file=sys.stderr)
     return 0
+
+
+def where_files_are(folder, command: str, kept: bool = False) -> str:
+    """The line that ends a run: the folder's absolute path and the files the calculation wrote in it."""
+    names = [f"{command}{suffix}" for suffix in SUFFIXES.values()] + ["config.json", "complete.json"]
+    how = "already calculated with these settings, kept in" if kept else "files written to"
+    return f"{how} {Path(folder).resolve()}: {', '.join(names)}"

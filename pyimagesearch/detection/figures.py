@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pyimagesearch.core.outputs import save_figure
+from pyimagesearch.core.wording import nouns, plural
 from pyimagesearch.detection import plots
 from pyimagesearch.detection.anchors import anchor_centres, base_anchors, feature_map_size
 from pyimagesearch.detection.boxes import nms
@@ -30,21 +31,23 @@ def write_figures(folder: Path, image, anchors, scores, proposals: Proposals, ed
     centre = ((col + 0.5) * args.stride, (row + 0.5) * args.stride)
     at_centre = base_anchors(args.scales, args.ratios) + np.array([*centre, *centre])
     ax = plots.plot_anchors_at(image, at_centre, centre, args.scales, args.ratios,
-                               title=f"the k = {len(at_centre)} anchors of position ({row}, {col}), centred on "
-                                     f"({centre[0]:g}, {centre[1]:g}) px")
+                               title=f"the k = {len(at_centre)} {nouns(len(at_centre), 'anchor')} of position "
+                                     f"({row}, {col}), centred on ({centre[0]:g}, {centre[1]:g}) px")
     save_figure(ax.figure, folder / "anchors_at_centre.png")
 
     centres = anchor_centres(feature_height, feature_width, args.stride)
     ax = plots.plot_anchor_centres(image, centres, args.stride,
-                                   title=f"{feature_height} x {feature_width} = {len(centres):,} anchor centres "
-                                         f"x k = {len(at_centre)}: {len(anchors):,} anchors")
+                                   title=f"{feature_height} x {feature_width} = "
+                                         f"{plural(len(centres), 'anchor centre')} x k = {len(at_centre)}: "
+                                         f"{plural(len(anchors), 'anchor')}")
     save_figure(ax.figure, folder / "anchor_centres.png")
 
     before, after = proposals.pre_nms_indices[:args.plot_top], proposals.nms_indices[:args.plot_top]
     shown = np.concatenate([scores[before], scores[after]])
     for indices, name, what in (
-        (before, "proposals_before_nms.png", f"of {len(proposals.pre_nms_indices):,} boxes before NMS"),
-        (after, "proposals_after_nms.png", f"of {len(proposals.nms_indices):,} boxes after NMS at IoU {args.iou:g}"),
+        (before, "proposals_before_nms.png", f"of {plural(len(proposals.pre_nms_indices), 'box', 'boxes')} before NMS"),
+        (after, "proposals_after_nms.png",
+         f"of {plural(len(proposals.nms_indices), 'box', 'boxes')} after NMS at IoU {args.iou:g}"),
     ):
         ax = plots.plot_boxes(image, proposals.candidates[indices], scores[indices], vmin=shown.min(),
                               vmax=shown.max(), title=f"top {len(indices)} {what}\n{stand_in}",

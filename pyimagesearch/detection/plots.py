@@ -11,7 +11,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from pyimagesearch.core.plotting import axes_or_new
+from pyimagesearch.core.plotting import axes_or_new, place_legend
+from pyimagesearch.core.wording import plural
 
 SCALE_COLOURS = ("tab:red", "tab:orange", "tab:cyan", "tab:purple", "tab:green", "tab:pink")
 RATIO_STYLES = ("--", "-", ":", "-.")
@@ -56,7 +57,7 @@ def plot_anchors_at(image: np.ndarray, anchors: np.ndarray, centre: Sequence[flo
     handles += [Line2D([], [], color="black", linestyle=RATIO_STYLES[i % len(RATIO_STYLES)],
                        label=f"ratio h/w = {r:g}") for i, r in enumerate(ratios)]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    ax.set_title(title or f"the {len(anchors)} anchors at ({centre[0]:g}, {centre[1]:g})")
+    ax.set_title(title or f"the {plural(len(anchors), 'anchor')} at ({centre[0]:g}, {centre[1]:g})")
     return ax
 
 
@@ -65,8 +66,8 @@ def plot_anchor_centres(image: np.ndarray, centres: np.ndarray, stride: int, ax=
     ax = axes_or_new(ax, 8.0, 5.5)
     _show_image(ax, image, alpha=0.6)
     ax.scatter(centres[:, 0], centres[:, 1], s=4, color="tab:red", label=f"anchor centre (every {stride} px)")
-    ax.legend(loc="upper right", fontsize="small")
-    ax.set_title(title or f"{len(centres):,} anchor centres")
+    ax.set_title(title or plural(len(centres), "anchor centre"))
+    place_legend(ax, corners=(), fontsize="small")  # the image and its dots fill the axes: below them
     return ax
 
 
@@ -84,7 +85,7 @@ def plot_boxes(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, ax=None
     for index in np.argsort(scores, kind="stable"):
         ax.add_patch(_rectangle(boxes[index], edgecolor=cmap(norm(scores[index])), linewidth=1.2))
     ax.figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label, shrink=0.8)
-    ax.set_title(title or f"{len(boxes)} boxes")
+    ax.set_title(title or plural(len(boxes), "box", "boxes"))
     return ax
 
 
@@ -104,8 +105,8 @@ def plot_step_counts(counts: Mapping[str, int], inside: int | None = None, ax=No
     ax.set_ylabel("boxes (log scale)")
     ax.set_xlabel("step")
     ax.tick_params(axis="x", labelrotation=25)
-    ax.legend(loc="lower left", fontsize="small")
     ax.set_title(title or "boxes left after each step")
+    place_legend(ax, fontsize="small")  # the bars stand on the bottom edge: a top corner above the short ones, or below
     return ax
 
 

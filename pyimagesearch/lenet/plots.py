@@ -13,7 +13,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from pyimagesearch.core.plotting import axes_or_new, mark_suggestion, plot_curves
+from pyimagesearch.core.plotting import axes_or_new, mark_suggestion, place_legend, place_legends, plot_curves
+from pyimagesearch.core.wording import nouns
 
 
 def plot_lr_grid(rows, suggestion=None, title: str = "", ax=None):
@@ -34,7 +35,7 @@ def plot_lr_grid(rows, suggestion=None, title: str = "", ax=None):
     mark_suggestion(ax, suggestion)
     ax.set_title(title or "Training loss against learning rate")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="best")
+    place_legend(ax)
     return ax
 
 
@@ -43,7 +44,8 @@ def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=N
     """The LR at every optimizer step (iteration), with epochs on the top axis.
 
     ``lr_min`` and ``lr_max``, when given, are drawn as horizontal lines;
-    ``note`` is written under the plot (``lr_trace_note``).
+    ``note`` is written under the plot (``lr_trace_note``). The cycle fills
+    the band between them, so the legend usually goes below the axes.
     """
     ax = axes_or_new(ax, 7, 4.5 if note else 4)
     ax.plot(np.arange(len(lrs)), lrs, linewidth=1, label="LR used at each iteration")
@@ -55,13 +57,13 @@ def plot_lr_trace(lrs: Sequence[float], steps_per_epoch: int | None = None, ax=N
     ax.set_ylabel("learning rate")
     ax.set_title(title or "learning rate per iteration")
     ax.grid(alpha=0.3)
-    if lr_min is not None or lr_max is not None:
-        ax.legend(loc="upper right", fontsize=8)
     if steps_per_epoch:
         top = ax.secondary_xaxis("top", functions=(lambda i: i / steps_per_epoch, lambda e: e * steps_per_epoch))
         top.set_xlabel("epoch")
     if note:
         ax.figure.supxlabel(note, fontsize=8, wrap=True)  # below the axes, where the figure's layout makes room
+    if lr_min is not None or lr_max is not None:
+        place_legend(ax, fontsize=8)
     return ax
 
 
@@ -141,8 +143,8 @@ def save_run_plots(folder, history: Sequence[Mapping[str, float]], policy: str, 
     if policy == "batch-growth":
         for ax in (left, right):
             mark_batch_changes(ax, history)
-            ax.legend(fontsize=8)
     figure.suptitle(title, fontsize=10)
+    place_legends((left, right), **({"fontsize": 8} if policy == "batch-growth" else {}))
     save_figure(figure, Path(folder) / "curves.png")
     if policy == "clr":
         lrs = lr_at(np.arange(history[-1]["iterations"]))
@@ -184,11 +186,11 @@ def plot_seed_curves(histories: Mapping[int, Sequence[Mapping[str, float]]], tit
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
-        ax.set_title(f"{metric} per epoch, seeds {', '.join(map(str, histories))}")
+        ax.set_title(f"{metric} per epoch, {nouns(len(histories), 'seed')} {', '.join(map(str, histories))}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
     if title:
         axes[0].figure.suptitle(title, fontsize=10)
+    place_legends(axes, fontsize=8)
     return axes
 
 
@@ -196,7 +198,9 @@ def plot_comparison(sides: Mapping[str, Sequence[Sequence[Mapping[str, float]]]]
     """Two (or more) runs side by side: validation accuracy and training loss against epoch and against optimizer steps.
 
     ``sides`` maps a run's name to its seeds' histories (one history for a
-    single run); several seeds are drawn as a mean with a band. Returns the
+    single run); several seeds are drawn as a mean with a band. The four
+    panels share one legend, below them, outside every axes (on given
+    ``axes`` their figure needs constrained layout for it). Returns the
     2 x 2 axes.
     """
     import matplotlib.pyplot as plt
@@ -214,7 +218,9 @@ def plot_comparison(sides: Mapping[str, Sequence[Sequence[Mapping[str, float]]]]
             ax.set_ylabel(label)
             ax.set_title(f"{label} against {x_label}")
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+    figure = axes[0][0].figure
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=9)
     if title:
-        axes[0][0].figure.suptitle(title, fontsize=10)
+        figure.suptitle(title, fontsize=10)
     return axes

@@ -511,6 +511,9 @@ def test_cli_runs_as_a_module_without_tensorflow(tmp_path):
      "3000 stacked 3x3 convolutions of stride 2 see an input more than 2**53 pixels wide, beyond exact arithmetic; "
      "lower --layers or --stride"),
     (["--layers", "53", "--kernel", "3", "--stride", "2"], "53 stacked 3x3 convolutions of stride 2"),
+    (["--layers", "1", "--kernel", str(2**53 + 1), "--stride", "1"],
+     f"1 stacked {2**53 + 1}x{2**53 + 1} convolution of stride 1 sees an input more than 2**53 pixels wide, beyond "
+     "exact arithmetic; lower --kernel"),
 ])
 def test_receptive_field_stacks_that_overflow_are_refused_before_anything_is_written(argv, message, tmp_path, capsys):
     assert run(main, ["receptive-field", *argv, "--output", str(tmp_path / "out")]) == 2

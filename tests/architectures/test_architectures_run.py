@@ -87,3 +87,16 @@ def test_the_homework_defaults_are_unchanged():
         from pyimagesearch.architectures import convolution_stack
 
         convolution_stack(10_001, 3)
+
+
+def test_each_run_ends_saying_where_its_files_are_as_absolute_paths(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert run(main, ["lenet5", "--format", "json", "--output", "relative"]) == 0
+    out, err = capsys.readouterr()
+    folder = tmp_path / "relative" / "lenet5"
+    assert json.loads(out) == json.loads((folder / "lenet5.json").read_text())  # stdout stays the JSON alone
+    files = "lenet5.md, lenet5.json, lenet5.csv, config.json, complete.json"
+    assert err == f"files written to {folder}: {files}\n"
+    assert all((folder / name).is_file() for name in files.split(", "))
+    assert run(main, ["lenet5", "--format", "json", "--output", "relative"]) == 0
+    assert capsys.readouterr().err == f"already calculated with these settings, kept in {folder}: {files}\n"

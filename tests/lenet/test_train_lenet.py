@@ -73,6 +73,8 @@ def check_common(folder, history, metrics, epochs, steps):
     log = (folder / "log.txt").read_text().splitlines()
     assert sum(line.startswith("epoch ") for line in log) == epochs
     assert log[-1].startswith(f"test accuracy {metrics['test_accuracy']:.4f}")
+    assert (f"generalization gap (train - test accuracy) {100 * metrics['generalization_gap']:+.1f} points; "
+            f"{sum(steps)} steps in ") in log[-1]
     for name in {"curves.png"} | {p.name for p in folder.glob("*.png")}:
         check_png(folder / name)
     return model
