@@ -38,8 +38,12 @@ def _by_p(students: Sequence[dict]) -> dict[int, list[dict]]:
     return lines
 
 
-def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None = None, ax=None):
-    """Test accuracy of the students against K, one colour per P: fine-tuned (solid) and pre-trained only (dashed)."""
+def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None = None, ax=None,
+                  note: str | None = None):
+    """Test accuracy of the students against K, one colour per P: fine-tuned (solid) and pre-trained only (dashed).
+
+    ``note``: why the sweep cannot be compared with Figure 5, written under the title.
+    """
     ax = axes_or_new(ax, width=9.0, height=6.0)
     for index, (p, rows) in enumerate(_by_p(students).items()):
         ks = [row["k"] for row in rows]
@@ -56,6 +60,11 @@ def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None 
     _k_axis(ax, students)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Teacher/student on Fashion-MNIST: test accuracy against K (cf. Yalniz et al., Figure 5)")
+    if note:
+        import textwrap
+
+        ax.text(0.5, 0.98, textwrap.fill(note, 110), transform=ax.transAxes, ha="center", va="top", fontsize="small",
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "tab:red"})
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return ax
