@@ -80,9 +80,10 @@ def k_sweep_caveat(students: Sequence, quick: bool, most_k: int | None = None) -
     for row in sorted(students, key=lambda r: (r.p, r.k)):
         curves.setdefault(row.p, []).append(row)
     peaks = {p: max(rows, key=lambda r: r.test_accuracy).k for p, rows in curves.items()}  # the first of equals
-    rising = [p for p, rows in curves.items() if peaks[p] == rows[-1].k]
-    falling = [p for p, rows in curves.items() if peaks[p] == rows[0].k and p not in rising]
-    shown = [p for p in curves if p not in rising + falling]
+    single = [p for p, rows in curves.items() if len(rows) == 1]
+    rising = [p for p, rows in curves.items() if p not in single and peaks[p] == rows[-1].k]
+    falling = [p for p, rows in curves.items() if p not in single and peaks[p] == rows[0].k]
+    shown = [p for p in curves if p not in single + rising + falling]
     if not curves or (shown and not quick):
         return None
     largest = max(row.k for row in students)
@@ -91,13 +92,13 @@ def k_sweep_caveat(students: Sequence, quick: bool, most_k: int | None = None) -
     if shown:
         return (f"{head}{stop}, on a subset with small budgets; a fall here is not Yalniz et al.'s Figure 5 (rise, "
                 "then fall) at the paper's scale: compare with the task's settings.")
-    parts = []
+    parts = [f"for {_ps(single)} one K alone was swept"] if single else []
     if rising:
         parts.append(f"for {_ps(rising)} the best student is at the largest K swept (accuracy still rising where the "
                      "sweep stops)")
     if falling:
         parts.append(f"for {_ps(falling)} {'it' if rising else 'the best student'} is at the smallest K swept")
-    advice = "; compare the rise only" if rising and not falling else ""
+    advice = "; compare the rise only" if rising and not falling + single else ""
     return (f"{head}{stop}, and {'; '.join(parts)}: this sweep cannot show the shape of Yalniz et al.'s Figure 5 "
             f"(rise, then fall){advice}.")
 

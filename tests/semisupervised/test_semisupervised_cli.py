@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
     (["teacher-student", "--k", ",".join(map(str, range(1, 22)))], "--k lists 21 values; at most 20 are allowed"),
     (["teacher-student", "--k", "9" * 5000], "is not a comma-separated list of integers"),
     (["label-noise", "--output", ""], "--output is empty; name the folder the results go to"),
+    (["teacher-student", "--finetune-lr-factors", "0.1,0"],
+     "--finetune-lr-factors '0.1,0' is not a comma-separated list of factors in (0, 10]"),
+    (["teacher-student", "--finetune-lr-factors", "nan"], "is not a comma-separated list of factors in (0, 10]"),
     (["resampling", "--sampling", "natural,inverse"], "--sampling 'natural,inverse' is not a comma-separated list of natural, sqrt, uniform"),
 ])
 @pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
