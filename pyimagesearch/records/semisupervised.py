@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
-from pyimagesearch.records.base import (ACCURACY, COUNT, NONNEGATIVE, POSITIVE_COUNT, PROBABILITY, SECONDS,
-                                        Record, _rule, each, one_of)
+from pyimagesearch.records.base import (ACCURACY, COUNT, NONNEGATIVE, POSITIVE, POSITIVE_COUNT, PROBABILITY,
+                                        SECONDS, Record, _rule, each, one_of)
 
 PERCENT_REPLACED = _rule(lambda v: 0 <= v < 100, "is not a percentage of labels replaced (it must be in [0, 100))")
 DIFFERENCE = _rule(lambda v: -1 <= v <= 1, "is not a difference of accuracies (it must be in [-1, 1])")
@@ -142,6 +142,10 @@ class TeacherStudentRow(Paired):
     pretrain_images_per_epoch: int | None = field(metadata=POSITIVE_COUNT)
     pretrained_test_accuracy: float | None = field(metadata=ACCURACY)
     gain_vs_teacher: float | None = field(metadata=DIFFERENCE)
+    # A student's fine-tuning LR factor (x --lr), and, when several were tried, the sentence of the choice among
+    # them on validation accuracy. Absent from rows written before the factor was recorded.
+    finetune_lr_factor: float | None = field(default=None, metadata=POSITIVE)
+    finetune_choice: str | None = None
 
     def check(self) -> str | None:
         student = (self.k, self.p, self.pairs, self.correct, self.pretrained_test_accuracy)

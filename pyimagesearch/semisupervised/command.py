@@ -9,6 +9,7 @@
 examples:
   python -m pyimagesearch.semisupervised teacher-student --quick
   python -m pyimagesearch.semisupervised teacher-student --k 100,1000,4000 --p 1,3
+  python -m pyimagesearch.semisupervised teacher-student --quick --finetune-lr-factors 0.1,1
   python -m pyimagesearch.semisupervised label-noise --noise 0,10,25,50
   python -m pyimagesearch.semisupervised resampling --imbalance 100
 
@@ -47,7 +48,7 @@ DEFAULT_BATCH = 64
 # Limits of the flags that size the work: each listed value trains a model; a batch is held in memory.
 MAX_POINTS = 20
 MAX_BATCH = 60_000  # the training split at most
-MAX_SEED = 2**32 - 1  # what NumPy's and TensorFlow's seeding take
+MAX_FACTOR = 10.0  # a fine-tuning LR factor: generous, since fine-tuning usually lowers the LR
 
 
 def _numbers(values) -> str:
@@ -90,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--p", default=None, metavar="LIST",
                      help=f"classes each unlabelled image is considered for, comma-separated, 1-10 "
                           f"(default: {_numbers(ts_full['p'])}; --quick: {_numbers(ts_quick['p'])})")
+
+    sub.add_argument("--finetune-lr-factors", default=None, metavar="LIST",
+                     help=f"fine-tuning LR factors (x --lr), comma-separated, each in (0, {MAX_FACTOR:g}]; with several, "
+                          "every student is fine-tuned at each and the one of the highest validation accuracy is kept "
+                          f"(default: {ts_full['finetune_lr_factor']:g} alone, set, not chosen)")
 
     sub = command("label-noise", "Mahajan et al.: LeNet-5 trained with p%% of its labels replaced by random other classes")
     sub.add_argument("--noise", "--p", dest="noise", default=None, metavar="LIST",
@@ -134,6 +140,14 @@ def integer(text: str) -> int:
     return int(text)
 
 
+def factor(text: str) -> float:
+    """A fine-tuning LR factor, in (0, MAX_FACTOR]."""
+    value = float(text)
+    if not 0 < value <= MAX_FACTOR:  # NaN too
+        raise ValueError(text)
+    return value
+
+
 def percentage(text: str) -> float:
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")):
@@ -159,11 +173,11 @@ def run_point(trial) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_executor_arguments(args)
-    if not 0 <= args.seed <= MAX_SEED:
-        raise UserError(f"--seed {args.seed} is out of range: a seed must be between 0 and {MAX_SEED:,}")
     if args.experiment == "teacher-student":
         args.k = parse_list(args.k, "--k", integer, "integers")
         args.p = parse_list(args.p, "--p", integer, "integers")
+        args.finetune_lr_factors = parse_list(args.finetune_lr_factors, "--finetune-lr-factors", factor,
+                                              f"factors in (0, {MAX_FACTOR:g}]")
     elif args.experiment == "label-noise":
         args.noise = parse_list(args.noise, "--noise", percentage, "percentages")
     else:

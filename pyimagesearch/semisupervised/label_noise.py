@@ -18,6 +18,7 @@ import numpy as np
 
 from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.semisupervised import plots, report
+from pyimagesearch.semisupervised.conclusions import against
 from pyimagesearch.semisupervised.noise import replace_labels
 from pyimagesearch.records.semisupervised import LabelNoiseResults, LabelNoiseRow
 from pyimagesearch.semisupervised.runs import (ExperimentError, ModelRun, PointStore, point_row, point_trial, predict,
@@ -70,18 +71,19 @@ def run(args, data, folder_run, log, run_point) -> list[LabelNoiseRow]:
     try:
         run_points(trials, run_point, args, folder, log, "label_noise")
     finally:  # the points finished so far, also when one failed
-        rows = collect(store, trials, data)
+        rows, verdicts = collect(store, trials, data)
         if rows and not store.finished:
-            write_outputs(folder, rows)
+            write_outputs(folder, rows, verdicts)
     summary = ", ".join(f"p = {row.noise_percent:g}%: {report.percent(row.test_accuracy)}%" for row in rows)
     store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
-    log(f"test accuracy: {summary}; results in {folder}")
+    log(f"test accuracy: {summary}; {'; '.join(verdicts) or 'no clean run (p = 0) to compare with'}; results in {folder}")
     return rows
 
 
-def collect(store, trials, data) -> list[LabelNoiseRow]:
-    """The rows of the finished levels, each compared with the clean run's when there is one; stored."""
-    rows, clean_correct = [], None
+def collect(store, trials, data) -> tuple[list[LabelNoiseRow], list[str]]:
+    """The rows of the finished levels, each compared with the clean run's when there is one (stored), and the
+    verdicts of those comparisons on the same test images ("p = 25% against p = 0%")."""
+    rows, verdicts, clean_correct = [], [], None
     for trial in trials:
         row = point_row(store, trial, LabelNoiseRow)
         if row is None:
@@ -94,8 +96,9 @@ def collect(store, trials, data) -> list[LabelNoiseRow]:
             test = paired_test(correct, clean_correct)
             row = replace(row, drop_vs_clean=row.test_accuracy - clean.test_accuracy, mcnemar_b=test.a_right_b_wrong,
                           mcnemar_c=test.b_right_a_wrong, mcnemar_p=test.p_value)
+            verdicts.append(against(correct, clean_correct, (f"p = {percent:g}%", "p = 0%")))
         rows.append(store.put(row))
-    return rows
+    return rows, verdicts
 
 
 def train_point(trial) -> None:
@@ -128,11 +131,13 @@ def train_level(settings: dict, data, percent: float, run_dir: Path, log) -> Lab
     return row
 
 
-def write_outputs(folder: Path, rows: list[LabelNoiseRow]) -> None:
+def write_outputs(folder: Path, rows: list[LabelNoiseRow], verdicts: list[str]) -> None:
     rows = [row.to_json() for row in rows]
     write_csv(folder / "results.csv", rows, CSV_FIELDS)
     notes = ["p% of the training labels replaced, each by a random other class (never itself); validation and test "
              "labels clean. \"vs p = 0\": change in test accuracy against the clean run, in points; McNemar p: exact "
-             "test of the two on the same test images. \"changed\": the training images whose label was replaced."]
+             "test of the two on the same test images. \"changed\": the training images whose label was replaced.", "",
+             "**Against the clean run**, on the same test images (nothing is chosen here: every p is reported):", "",
+             *([f"- {sentence}" for sentence in verdicts] or ["- no clean run (p = 0) among the points"])]
     report.write_markdown(folder / "results.md", "Label noise: LeNet-5 on Fashion-MNIST", COLUMNS, rows, notes)
     plots.save(plots.accuracy_vs_noise(rows), folder / "accuracy_vs_noise.png")

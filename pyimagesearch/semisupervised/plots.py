@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -38,8 +39,12 @@ def _by_p(students: Sequence[dict]) -> dict[int, list[dict]]:
     return lines
 
 
-def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None = None, ax=None):
-    """Test accuracy of the students against K, one colour per P: fine-tuned (solid) and pre-trained only (dashed)."""
+def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None = None, ax=None,
+                  note: str | None = None):
+    """Test accuracy of the students against K, one colour per P: fine-tuned (solid) and pre-trained only (dashed).
+
+    ``note``: why the sweep cannot be compared with Figure 5, written under the title.
+    """
     ax = axes_or_new(ax, width=9.0, height=6.0)
     for index, (p, rows) in enumerate(_by_p(students).items()):
         ks = [row["k"] for row in rows]
@@ -55,7 +60,12 @@ def accuracy_vs_k(students: Sequence[dict], teacher: dict, ceiling: dict | None 
                    label=f"ceiling (L + U, true labels) {100 * ceiling['test_accuracy']:.2f}%")
     _k_axis(ax, students)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Teacher/student on Fashion-MNIST: test accuracy against K (cf. Yalniz et al., Figure 5)")
+    lines = textwrap.wrap(note, 120) if note else []
+    if lines:  # between the title and the axes, clear of the curves
+        ax.text(0.5, 1.015, "\n".join(lines), transform=ax.transAxes, ha="center", va="bottom", fontsize="small",
+                color="tab:red")
+    ax.set_title("Teacher/student on Fashion-MNIST: test accuracy against K (cf. Yalniz et al., Figure 5)",
+                 pad=6 + 11 * len(lines))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return ax

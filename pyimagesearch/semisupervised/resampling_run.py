@@ -21,6 +21,7 @@ import numpy as np
 from pyimagesearch.core.outputs import write_csv
 from pyimagesearch.lenet.data import CLASS_NAMES
 from pyimagesearch.semisupervised import plots, report
+from pyimagesearch.semisupervised.conclusions import against
 from pyimagesearch.semisupervised.resampling import (LABELS, SAMPLINGS, class_draws, long_tail_counts,
                                                      long_tail_subset, resampled_indices)
 from pyimagesearch.records.semisupervised import ResamplingResults, ResamplingRow
@@ -86,18 +87,19 @@ def run(args, data, folder_run, log, run_point) -> list[ResamplingRow]:
     try:
         run_points(trials, run_point, args, folder, log, "resampling")
     finally:  # the samplings finished so far, also when one failed
-        rows = collect(store, trials, data)
+        rows, verdicts = collect(store, trials, data)
         if rows and not store.finished:
-            write_outputs(folder, rows, counts, imbalance)
+            write_outputs(folder, rows, verdicts, counts, imbalance)
     store.complete(args.quick, {"test_accuracy": {row.name: row.test_accuracy for row in rows}})
-    log("; ".join(f"{row.label}: test {report.percent(row.test_accuracy)}%, tail {report.percent(row.tail_accuracy)}%"
-                  for row in rows) + f"; results in {folder}")
+    log("; ".join([*(f"{row.label}: test {report.percent(row.test_accuracy)}%, tail {report.percent(row.tail_accuracy)}%"
+                     for row in rows), *verdicts]) + f"; results in {folder}")
     return rows
 
 
-def collect(store, trials, data) -> list[ResamplingRow]:
-    """The rows of the finished samplings, each compared with natural sampling's when it is there; stored."""
-    rows, natural_correct = [], None
+def collect(store, trials, data) -> tuple[list[ResamplingRow], list[str]]:
+    """The rows of the finished samplings, each compared with natural sampling's when it is there (stored), and
+    the verdicts of those comparisons on the same test images ("uniform against natural")."""
+    rows, verdicts, natural_correct = [], [], None
     for trial in trials:
         row = point_row(store, trial, ResamplingRow)
         if row is None:
@@ -109,8 +111,9 @@ def collect(store, trials, data) -> list[ResamplingRow]:
             test = paired_test(correct, natural_correct)
             row = replace(row, gain_vs_natural=row.test_accuracy - natural.test_accuracy,
                           mcnemar_b=test.a_right_b_wrong, mcnemar_c=test.b_right_a_wrong, mcnemar_p=test.p_value)
+            verdicts.append(against(correct, natural_correct, (f"{row.label} sampling", "natural sampling")))
         rows.append(store.put(row))
-    return rows
+    return rows, verdicts
 
 
 def train_point(trial) -> None:
@@ -155,7 +158,8 @@ def csv_row(row: ResamplingRow) -> dict:
             **{f"draws_{c}": m for c, m in enumerate(row.draws)}}
 
 
-def write_outputs(folder: Path, rows: list[ResamplingRow], counts: np.ndarray, imbalance: float) -> None:
+def write_outputs(folder: Path, rows: list[ResamplingRow], verdicts: list[str], counts: np.ndarray,
+                  imbalance: float) -> None:
     """results.csv (one row per sampling), per_class.csv, results.md (both tables) and per_class_accuracy.png."""
     rows = [csv_row(row) for row in rows]
     write_csv(folder / "results.csv", rows, CSV_FIELDS)
@@ -171,6 +175,8 @@ def write_outputs(folder: Path, rows: list[ResamplingRow], counts: np.ndarray, i
     title = f"Resampling a long-tailed Fashion-MNIST (imbalance {imbalance:g}, {int(counts.sum()):,} training images)"
     notes = ["Per class, test accuracy on its 1,000 test images (fewer with --limit). \"vs natural\": change in "
              "overall test accuracy against natural sampling, in points; McNemar p: exact test on the same test images.",
+             "", "**Against natural sampling**, on the same test images (nothing is chosen here: every sampling is "
+             "reported):", "", *([f"- {sentence}" for sentence in verdicts] or ["- natural sampling is not among the points"]),
              "", "## Per class", "", report.markdown_table(columns, per_class)]
     report.write_markdown(folder / "results.md", title, SUMMARY_COLUMNS, rows, notes)
     plots.save(plots.per_class_accuracy(rows, CLASS_NAMES, counts), folder / "per_class_accuracy.png")

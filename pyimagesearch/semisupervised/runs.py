@@ -8,7 +8,7 @@ experiment's seed on entering, before the checkpoint is looked up: every
 model of a sweep starts from the same weights, and a run resumed from its
 checkpoint draws what an uninterrupted one draws. A run writes its
 ``history.csv``, ``metrics.json`` (``records.semisupervised.ModelMetrics``),
-``test_predictions.npy`` and a checkpoint after every epoch; the checkpoint
+``val_predictions.npy``, ``test_predictions.npy`` and a checkpoint after every epoch; the checkpoint
 stays until the run has stored what the experiment needs from the model (its
 row, ``row.json``), then the run's completion record is written.
 
@@ -41,6 +41,7 @@ MOMENTUM = 0.9  # train_lenet.py's default
 PREDICT_BATCH = 1024
 MODEL_KIND = "semisupervised-model"
 ROW_FILE = "row.json"  # a point's row, in the folder of the run that finished it
+VAL_PREDICTIONS = "val_predictions.npy"  # the class a run gives each validation image
 
 
 class ExperimentError(ValueError):
@@ -125,6 +126,8 @@ class ModelRun:
         metrics = ModelMetrics(**scores, **{"noise_percent": None, "changed": None, "sampling": None, **(extra or {})})
         metrics.write(self.folder.folder)
         self.metrics = metrics
+        # The validation predictions are what the choices read (the best student, a fine-tuning LR factor).
+        save_array(self.folder.folder / VAL_PREDICTIONS, predict(result["model"], data.x_val).astype(np.int8))
         predictions = predict(result["model"], data.x_test)
         save_array(self.folder.folder / "test_predictions.npy", predictions.astype(np.int8))
         return metrics, predictions

@@ -12,14 +12,21 @@
 Every pre-training epoch shows |U| pairs (the selection repeated, the last
 copy a seeded sample), so every K and P gets the same number of optimizer
 steps: K changes what the student sees, not how long it trains. Fine-tuning
-runs at a tenth of the LR. Since U's labels are known here, the precision of
-the pseudo-labels is measured too. The models are trained by
+runs at a tenth of the LR, or, with several factors given, at each, keeping
+the one of the highest validation accuracy. Since U's labels are known here,
+the precision of the pseudo-labels is measured too. The models are trained by
 ``teacher_student_runs``, each as a trial of its own.
+
+Every choice is made on the validation split (``conclusions``): the fine-tuning
+LR factor of each student, and the best student of the sweep; the test images
+give the reported figures once the choices are made, and every "student against
+teacher" sentence is the exact McNemar verdict on them.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +36,17 @@ from pyimagesearch.core.run import RunFolderError
 from pyimagesearch.lenet.data import CLASS_NAMES
 from pyimagesearch.semisupervised import plots, report
 from pyimagesearch.records.semisupervised import SelectionRow, TeacherStudentResults, TeacherStudentRow
-from pyimagesearch.semisupervised.runs import (ExperimentError, PointStore, finite_or_none, point_row, point_trial,
-                                              run_points)
+from pyimagesearch.semisupervised.runs import (VAL_PREDICTIONS, ExperimentError, PointStore, finite_or_none, point_row,
+                                              point_trial, run_points)
 from pyimagesearch.semisupervised.selection import balanced_quota, labelled_split, per_class_precision, select_top_k
-from pyimagesearch.semisupervised.teacher_student_runs import SCORES_FILE
+from pyimagesearch.semisupervised.conclusions import SPLIT_DISCIPLINE, Choice, against, choose_on_validation, k_sweep_caveat
+from pyimagesearch.semisupervised.teacher_student_runs import SCORES_FILE, finetune_factors, finetune_folder, student_point
 
 # Budgets. Epochs are passes over each run's training set (pre-training: |U| pairs) at --batch, and at --lr
-# except fine-tuning, at finetune_lr_factor x --lr (a tenth did better than the full LR for K = 1000 and 4000 here).
-# K defaults to the values below |U| / C and |U| / C itself, the most U allows.
+# except fine-tuning, at finetune_lr_factor x --lr: a tenth, the usual reduction for fine-tuning a pre-trained
+# network, set by default and not chosen on any split here (an early comparison with the full LR at K = 1000 and
+# 4000 recorded no split, so it is no evidence); --finetune-lr-factors LIST tries several and chooses per student
+# on validation. K defaults to the values below |U| / C and |U| / C itself, the most U allows.
 FULL = {"labelled": 5000, "k": (100, 300, 1000, 2000, 3000), "p": (1, 2, 3), "teacher_epochs": 30,
         "pretrain_epochs": 5, "finetune_epochs": 10, "finetune_lr_factor": 0.1, "ceiling_epochs": 10}
 QUICK = {"limit": 10_000, "labelled": 1000, "k": (100, 300), "p": (1, 2), "teacher_epochs": 15,
@@ -84,13 +94,19 @@ def plan(args, data) -> tuple[dict, dict]:
     ks = args.k or [k for k in budget["k"] if k < most] + [most]
     ps = args.p or list(budget["p"])
     check_inputs(data, labelled_size, ks, ps)
-    finetune_lr = args.lr * budget["finetune_lr_factor"]
+    factors = args.finetune_lr_factors or [budget["finetune_lr_factor"]]
+    finetune_lr = args.lr * min(factors)
     if finetune_lr < np.finfo(np.float32).tiny:
         raise ExperimentError(f"--lr {args.lr:g} makes the fine-tuning LR {finetune_lr:.3g}, below what a float32 "
                               "holds; raise --lr")
     settings = {"experiment": "teacher-student", "quick": args.quick, "seed": args.seed, "limit": args.limit,
                 "val_fraction": args.val_fraction, "lr": args.lr, "batch": args.batch, "labelled": labelled_size,
                 **{key: value for key, value in budget.items() if key not in ("k", "p", "labelled", "limit")}}
+    if len(factors) == 1:
+        settings["finetune_lr_factor"] = factors[0]
+    else:  # several factors are a choice, made per student on validation
+        del settings["finetune_lr_factor"]
+        settings["finetune_lr_factors"] = factors
     return settings, {"points": {"k": ks, "p": ps}}
 
 
@@ -134,8 +150,9 @@ def run(args, data, folder_run, log, run_point) -> list[TeacherStudentRow]:
                   ["k", "p", "class", "class_name", "candidates", "selected", "correct", "precision"])
 
     # The ceiling (L + U with their true labels) and one student per (K, P), pre-trained on the selection, fine-tuned on L.
+    point = student_point(finetune_factors(settings))
     trials = [point_trial("ceiling", runs_dir / "ceiling", args, settings, model="ceiling", **where)]
-    trials += [point_trial(f"student_k{k}_p{p}", runs_dir / f"student_k{k}_p{p}" / "finetune", args, settings,
+    trials += [point_trial(f"student_k{k}_p{p}", runs_dir / f"student_k{k}_p{p}" / point, args, settings,
                            runs_dir / f"student_k{k}_p{p}", model="student", k=k, p=p, **where) for k, p in selections]
     try:
         run_points(trials, run_point, args, folder, log, "students")
@@ -146,14 +163,71 @@ def run(args, data, folder_run, log, run_point) -> list[TeacherStudentRow]:
             store.put(row)
             if row.model == "student":
                 students.append(row)
-        if ceiling and students and not store.finished:
-            write_outputs(folder, teacher, ceiling, students, len(labelled), len(unlabelled), len(data.y_test))
-    best = max(students, key=lambda r: r.test_accuracy)
+        most = len(unlabelled) // data.num_classes
+        found = Findings.of(folder, data, settings, ceiling, students, most) if ceiling and students else None
+        if found and not store.finished:
+            write_outputs(folder, teacher, ceiling, students, len(labelled), len(unlabelled), len(data.y_test), found)
+    best, choice = found.best, found.choice
     store.complete(args.quick, {"teacher": teacher.test_accuracy, "best_student": best.name,
+                                "best_student_chosen_on": "validation", "best_student_val_accuracy": choice.accuracy,
                                 "best_student_accuracy": best.test_accuracy, "ceiling": ceiling.test_accuracy})
-    log(f"teacher {report.percent(teacher.test_accuracy)}%, best student {report.percent(best.test_accuracy)}% "
-        f"(K {best.k}, P {best.p}), ceiling {report.percent(ceiling.test_accuracy)}%; results in {folder}")
+    log(f"teacher {report.percent(teacher.test_accuracy)}%; {choice.sentence('best student')}; its test accuracy "
+        f"{report.percent(best.test_accuracy)}%; ceiling {report.percent(ceiling.test_accuracy)}% (test); "
+        f"results in {folder}")
     return students
+
+
+def label(row) -> str:
+    """A student's name in sentences: "student K 300, P 2"."""
+    return f"student K {row.k}, P {row.p}"
+
+
+def best_student(students: list[TeacherStudentRow], val_scores: dict, images: int, classes: int):
+    """``(row, Choice)``: the student of the highest validation accuracy, chosen from ``val_scores`` alone.
+
+    ``val_scores``: each student's name -> its validation correctness (or accuracy) on the ``images``
+    validation images. Only the names and these scores reach the choice; the rows' test figures are
+    looked up for the one chosen, after it is chosen.
+    """
+    names = {label(row): row.name for row in students}
+    choice = choose_on_validation([(name, val_scores[key]) for name, key in names.items()], images, 1 / classes)
+    return next(row for row in students if row.name == names[choice.name]), choice
+
+
+def validation_scores(folder: Path, data, settings: dict, students: list[TeacherStudentRow]) -> dict:
+    """Each student's validation correctness from its chosen fine-tuning's predictions (a run written before they
+    were saved: its validation accuracy)."""
+    factors, scores = finetune_factors(settings), {}
+    for row in students:
+        path = folder / "runs" / row.name / finetune_folder(factors, row.finetune_lr_factor or factors[0]) / VAL_PREDICTIONS
+        scores[row.name] = np.load(path) == data.y_val if path.is_file() else row.val_accuracy
+    return scores
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What results.md concludes: the best student chosen on validation, the verdicts on test, the K sweep's reach."""
+
+    best: TeacherStudentRow
+    choice: Choice
+    verdicts: list[str]
+    caveat: str | None
+    factors: list[float]  # the fine-tuning LR factors: one set, or several chosen from on validation
+
+    @classmethod
+    def of(cls, folder: Path, data, settings: dict, ceiling, students, most_k: int) -> "Findings":
+        best, choice = best_student(students, validation_scores(folder, data, settings, students), len(data.y_val),
+                                    data.num_classes)
+        factors = finetune_factors(settings)
+
+        def correct(run: str):
+            return np.load(folder / "runs" / run / "test_predictions.npy") == data.y_test
+
+        teacher_correct = correct("teacher")
+        verdicts = [against(correct("ceiling"), teacher_correct, ("ceiling", "teacher"))]
+        verdicts += [against(correct(f"{row.name}/{finetune_folder(factors, row.finetune_lr_factor or factors[0])}"),
+                             teacher_correct, (label(row), "teacher")) for row in students]
+        return cls(best, choice, verdicts, k_sweep_caveat(students, settings["quick"], most_k), factors)
 
 
 def with_added_precision(students: list[dict]) -> list[dict]:
@@ -174,17 +248,30 @@ def with_added_precision(students: list[dict]) -> list[dict]:
 
 
 def write_outputs(folder: Path, teacher: dict, ceiling: dict, students: list[dict], n_labelled: int, n_unlabelled: int,
-                  n_test: int):
-    """results.csv/.md with every model, and the two figures, from the rows so far."""
-    teacher, ceiling = teacher.to_json(), ceiling.to_json()
+                  n_test: int, found: Findings):
+    """results.csv/.md with every model and what they conclude (``found``), and the two figures, from the rows so far."""
+    teacher, ceiling, best, labels = teacher.to_json(), ceiling.to_json(), found.best, list(map(label, students))
     students = with_added_precision([row.to_json() for row in students])
     title = (f"Teacher/student on Fashion-MNIST: |L| = {n_labelled:,}, |U| = {n_unlabelled:,}; teacher "
              f"{report.percent(teacher['test_accuracy'])}%, ceiling (L + U, true labels) {report.percent(ceiling['test_accuracy'])}%")
     notes = [f"Test accuracy on {n_test:,} test images. \"vs teacher\": fine-tuned student minus teacher, in points; "
              "McNemar p: exact test of the two on the same test images. Precision: share of selected pairs whose "
              "class is the image's hidden true class; added pairs' precision: the same for the pairs this K adds to "
-             "the previous K of the same P (ranked K_prev + 1 to K in their class)."]
+             "the previous K of the same P (ranked K_prev + 1 to K in their class).", "", SPLIT_DISCIPLINE, "",
+             f"{found.choice.sentence('**Best student**')}. Its test accuracy, read once after the choice: "
+             f"{report.percent(best.test_accuracy)}%.", ""]
+    if len(found.factors) == 1:
+        notes += [f"**Fine-tuning LR factor**: {found.factors[0]:g} x --lr for every student, set before the run and "
+                  "not chosen on any split (--finetune-lr-factors LIST tries several and chooses per student on "
+                  "validation).", ""]
+    else:
+        notes += [f"**Fine-tuning LR factor**, per student, among {', '.join(f'{f:g}' for f in found.factors)}:", ""]
+        notes += [f"- {name}: {row['finetune_choice']}" for name, row in zip(labels, students)] + [""]
+    notes += [f"**Against the teacher**, on the same {n_test:,} test images:", ""]
+    notes += [f"- {sentence}" for sentence in found.verdicts]
+    if found.caveat:
+        notes += ["", f"**Figure 5**: {found.caveat}"]
     write_csv(folder / "results.csv", [teacher, ceiling, *students], CSV_FIELDS)
     report.write_markdown(folder / "results.md", title, COLUMNS, students, notes)
-    plots.save(plots.accuracy_vs_k(students, teacher, ceiling), folder / "accuracy_vs_k.png")
+    plots.save(plots.accuracy_vs_k(students, teacher, ceiling, note=found.caveat), folder / "accuracy_vs_k.png")
     plots.save(plots.precision_vs_k(students), folder / "precision_vs_k.png")

@@ -27,9 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
     (["label-noise", "--noise", "0,nan"], "--noise '0,nan' is not a comma-separated list of percentages"),
     (["teacher-student", "--k", ",".join(map(str, range(1, 22)))], "--k lists 21 values; at most 20 are allowed"),
     (["teacher-student", "--k", "9" * 5000], "is not a comma-separated list of integers"),
-    (["label-noise", "--seed", "-1"], "--seed -1 is out of range: a seed must be between 0 and 4,294,967,295"),
-    (["label-noise", "--seed", str(2**32)], "--seed 4294967296 is out of range"),
     (["label-noise", "--output", ""], "--output is empty; name the folder the results go to"),
+    (["teacher-student", "--finetune-lr-factors", "0.1,0"],
+     "--finetune-lr-factors '0.1,0' is not a comma-separated list of factors in (0, 10]"),
+    (["teacher-student", "--finetune-lr-factors", "nan"], "is not a comma-separated list of factors in (0, 10]"),
     (["resampling", "--sampling", "natural,inverse"], "--sampling 'natural,inverse' is not a comma-separated list of natural, sqrt, uniform"),
 ])
 @pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
@@ -52,6 +53,8 @@ def test_bad_input_is_one_sentence_with_exit_status_2(argv, message, tmp_path, c
     (["label-noise", "--batch", "0"], "argument --batch: '0' is out of range: the batch size must be between 1 and 60,000"),
     (["label-noise", "--batch", "9" * 30], "is out of range: the batch size must be between 1 and 60,000"),
     (["teacher-student", "--labelled", "70000"], "the labelled set's size must be between 0 and 60,000"),
+    (["label-noise", "--seed", "-1"], "argument --seed: '-1' is out of range: the seed must be between 0 and 4,294,967,295"),
+    (["label-noise", "--seed", str(2**32)], "argument --seed: '4294967296' is out of range"),
 ])
 def test_flags_out_of_their_bounds_are_refused_by_the_parser(argv, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as caught:

@@ -11,7 +11,8 @@ from pyimagesearch.core.cli import run
 from pyimagesearch.core.history import read_history
 from pyimagesearch.core.outputs import read_csv
 from pyimagesearch.lenet.data import DEBIAN_DIR, load_splits
-from pyimagesearch.semisupervised import label_noise, resampling_run, runs, teacher_student
+from pyimagesearch.semisupervised import label_noise, resampling_run, runs, teacher_student, teacher_student_runs
+from pyimagesearch.semisupervised.conclusions import SPLIT_DISCIPLINE, choose_on_validation
 from pyimagesearch.semisupervised.command import main
 from pyimagesearch.semisupervised.noise import replace_labels
 from pyimagesearch.semisupervised.resampling import class_draws, long_tail_counts
@@ -82,7 +83,14 @@ def test_teacher_student_writes_every_file(teacher_student_run):
     rows = read_csv(folder / "results.csv")
     assert [row["model"] for row in rows] == ["teacher", "ceiling"] + ["student"] * 4
     assert [(row["k"], row["p"]) for row in rows[2:]] == [("30", "1"), ("30", "2"), ("100", "1"), ("100", "2")]
-    assert "| 100 | 2 |" in (folder / "results.md").read_text()
+    text = (folder / "results.md").read_text()
+    assert "| 100 | 2 |" in text
+    assert SPLIT_DISCIPLINE in text and "**Best student** (chosen on validation accuracy, 150 validation images): " in text
+    assert "**Fine-tuning LR factor**: 0.1 x --lr for every student, set before the run and not chosen on any split" in text
+    assert "**Figure 5**: Quick settings (--quick): the sweep stops at K = 100" in text
+    assert text.count(", exact McNemar on 1,500 paired images)") == 1 + 4  # the ceiling and 4 students against the teacher
+    summary = json.loads((folder / "complete.json").read_text())["summary"]
+    assert summary["best_student_chosen_on"] == "validation"
 
 
 def test_teacher_student_numbers_match_the_runs(teacher_student_run, data_1500):
@@ -115,6 +123,16 @@ def test_teacher_student_numbers_match_the_runs(teacher_student_run, data_1500):
             correct = student == data_1500.y_test
             assert int(row["mcnemar_b"]) == np.sum(correct & ~teacher_correct)
             assert int(row["mcnemar_c"]) == np.sum(~correct & teacher_correct)
+    # The best student is the one of the highest validation accuracy, read from the saved validation predictions.
+    val = {(k, p): np.load(folder / "runs" / f"student_k{k}_p{p}" / "finetune" / "val_predictions.npy") == data_1500.y_val
+           for k in (30, 100) for p in (1, 2)}
+    for (k, p), correct in val.items():
+        assert float(rows[("student", str(k), str(p))]["val_accuracy"]) == pytest.approx(correct.mean(), abs=1e-6)
+    best = max(val, key=lambda key: val[key].mean())
+    summary = json.loads((folder / "complete.json").read_text())["summary"]
+    assert summary["best_student"] == f"student_k{best[0]}_p{best[1]}"
+    assert summary["best_student_val_accuracy"] == pytest.approx(val[best].mean())
+    assert summary["best_student_accuracy"] == pytest.approx(float(rows[("student", *map(str, best))]["test_accuracy"]))
     selection = read_csv(folder / "selection.csv")
     assert len(selection) == 4 * 10
     assert sum(int(r["selected"]) for r in selection if r["k"] == "100" and r["p"] == "2") == int(rows[("student", "100", "2")]["pairs"])
@@ -132,6 +150,38 @@ def test_other_settings_are_refused_with_one_sentence(teacher_student_run, capsy
     assert err.startswith("error: ") and err.count("\n") == 1
     assert "holds results of other settings (lr 0.02 then, 0.01 now); pass --overwrite" in err
     assert outputs(teacher_student_run) == before
+
+
+def test_several_fine_tuning_factors_are_chosen_per_student_on_validation_never_on_test(tmp_path, monkeypatch):
+    argv = ["teacher-student", "--quick", "--limit", "500", "--labelled", "100", "--k", "20", "--p", "1",
+            "--finetune-lr-factors", "0.1,1"]
+    data = load_splits(DEBIAN_DIR, limit=500)
+    given = []
+
+    def spy(candidates, images, chance=None):
+        given.append(([score for _, score in candidates], images))
+        return choose_on_validation(candidates, images, chance)
+
+    monkeypatch.setattr(teacher_student_runs, "choose_on_validation", spy)
+    monkeypatch.setattr(teacher_student, "choose_on_validation", spy)
+    assert command(tmp_path, argv) == 0
+    student = tmp_path / "runs" / "student_k20_p1"
+    val = {factor: np.load(student / f"finetune_x{factor:g}" / "val_predictions.npy") == data.y_val for factor in (0.1, 1)}
+    (factor_scores, factor_images), (student_scores, student_images) = given  # the factor, then the best student
+    assert factor_images == student_images == len(data.y_val) == 50 and len(data.y_test) == 500
+    assert [score.tolist() for score in factor_scores] == [val[0.1].tolist(), val[1].tolist()]
+    assert [len(score) for score in student_scores] == [50]
+    chosen = max((0.1, 1), key=lambda factor: val[factor].mean())  # the first of equals, as the choice keeps it
+    row = json.loads((student / "pretrain" / "row.json").read_text())
+    metrics = json.loads((student / f"finetune_x{chosen:g}" / "metrics.json").read_text())
+    assert row["finetune_lr_factor"] == chosen and row["test_accuracy"] == metrics["test_accuracy"]
+    assert row["finetune_choice"].startswith(f"fine-tuning LR factor (chosen on validation accuracy, 50 validation "
+                                             f"images): factor {chosen:g} with ")
+    check_run(student / "finetune_x1", teacher_student.QUICK["finetune_epochs"], math.ceil(100 / 64), 0.02)
+    check_run(student / "finetune_x0.1", teacher_student.QUICK["finetune_epochs"], math.ceil(100 / 64), 0.002)
+    assert f"- student K 20, P 1: {row['finetune_choice']}" in (tmp_path / "results.md").read_text()
+    log = rerun_trains_nothing(tmp_path, argv, monkeypatch)
+    assert log.count("finished earlier, kept") == 3
 
 
 def test_label_noise_end_to_end_and_resume(tmp_path, monkeypatch):

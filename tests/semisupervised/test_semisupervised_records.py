@@ -120,6 +120,7 @@ def test_a_truncated_file_is_one_sentence(kind, tmp_path):
     (TeacherStudentRow, {**STUDENT_ROW, "correct": 301}, "row 'student_k30_p1' has 301 correct of 300 pairs"),
     (SelectionRow, {**SELECTION_ROW, "selected": 121}, "has 21 correct of 121 selected of 120 candidates"),
     (ModelMetrics, {**METRICS, "best_val_epoch": 4}, "best_val_epoch = 4 is after the last epoch (3)"),
+    (TeacherStudentRow, {**STUDENT_ROW, "finetune_lr_factor": 0.0}, "finetune_lr_factor = 0.0 must be finite and > 0"),
     (ModelMetrics, {**METRICS, "sampling": "inverse"}, "sampling = 'inverse' must be one of 'natural', 'sqrt', 'uniform'"),
 ])
 def test_rules_between_fields(cls, data, sentence):
@@ -146,3 +147,10 @@ def test_put_adds_a_point_or_replaces_the_one_of_the_same_name():
     selection = SelectionRow.from_json(SELECTION_ROW)
     ts = TeacherStudentResults.empty().with_selection([selection]).with_selection([selection])
     assert ts.selection == [selection]
+
+
+def test_a_row_written_before_the_fine_tuning_factor_was_recorded_reads_without_it():
+    row = TeacherStudentRow.from_json(STUDENT_ROW, "old/results.json")
+    assert row.finetune_lr_factor is None and row.finetune_choice is None
+    chosen = TeacherStudentRow.from_json({**STUDENT_ROW, "finetune_lr_factor": 1.0, "finetune_choice": "factor 1"})
+    assert TeacherStudentRow.from_json(chosen.to_json()) == chosen

@@ -6,10 +6,14 @@ import pytest
 
 from pyimagesearch.core.run import RunFolder
 from pyimagesearch.records.base import RecordError
-from pyimagesearch.records.semisupervised import LabelNoiseResults, LabelNoiseRow
+from pyimagesearch.records.semisupervised import (LabelNoiseResults, LabelNoiseRow, SelectionRow, TeacherStudentResults,
+                                                  TeacherStudentRow)
+from pyimagesearch.report.document import Figure
 from pyimagesearch.report.readers.common import Context
 from pyimagesearch.report.readers.semisupervised import finished, read_semisupervised
-from tests.semisupervised.test_semisupervised_records import NOISE_ROW
+from pyimagesearch.semisupervised.conclusions import k_sweep_caveat
+from tests.semisupervised.test_semisupervised_conclusions import FULL_SHAPED, QUICK_RISING
+from tests.semisupervised.test_semisupervised_records import NOISE_ROW, SELECTION_ROW, TEACHER_ROW
 
 
 def label_noise(root, quick=True, complete=True, rows=(NOISE_ROW,)):
@@ -60,3 +64,34 @@ def test_a_truncated_results_file_is_one_sentence(tmp_path):
     (folder / "results.json").write_text(text[:40])
     with pytest.raises(RecordError, match=r"results.json: is not valid JSON \(truncated or damaged"):
         read_semisupervised(Context(tmp_path), "label_noise")
+
+
+def teacher_student(root, students, quick=True):
+    folder = root / "semisupervised" / "teacher-student" / ("quick" if quick else "")
+    settings = {"experiment": "teacher-student", "quick": quick, "labelled": 1000}
+    with RunFolder(folder, "semisupervised-teacher-student", settings, config={"train_images": 9000}) as run:
+        TeacherStudentResults(points=[TeacherStudentRow.from_json(TEACHER_ROW), *students], selection=[
+            SelectionRow.from_json({**SELECTION_ROW, "class_index": c}) for c in range(10)]).write(folder)
+        (folder / "results.md").write_text("# Teacher/student\n")
+        (folder / "accuracy_vs_k.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        run.complete(quick=quick)
+    return folder
+
+
+def test_a_quick_sweep_still_rising_says_where_figure_5_is_invited_that_it_cannot_show_its_shape(tmp_path):
+    teacher_student(tmp_path, QUICK_RISING)
+    (source,) = read_semisupervised(Context(tmp_path), "teacher_student")
+    caveat = k_sweep_caveat(QUICK_RISING, quick=True, most_k=800)
+    assert "all that U allows at these settings" in caveat  # |U| = 9,000 - 1,000 over 10 classes: K = 800
+    assert [block for block in source.caveats if caveat in str(block)]
+    (figure,) = [block for block in source.blocks if isinstance(block, Figure)]
+    assert figure.caption == ("Student test accuracy against K, one colour per P. Against Yalniz et al.'s Figure 5: "
+                              f"{caveat}")
+
+
+def test_a_full_sweep_with_its_peak_inside_keeps_the_invitation_without_a_caveat(tmp_path):
+    teacher_student(tmp_path, FULL_SHAPED, quick=False)
+    (source,) = read_semisupervised(Context(tmp_path), "teacher_student")
+    assert not [block for block in source.caveats if "Figure 5" in str(block)]
+    (figure,) = [block for block in source.blocks if isinstance(block, Figure)]
+    assert figure.caption.endswith("(compare Yalniz et al.'s Figure 5)")

@@ -20,6 +20,7 @@ from pathlib import Path
 from pyimagesearch.core.run import completion
 from pyimagesearch.records.semisupervised import RESULTS
 from pyimagesearch.report.document import Note, Source, code, text
+from pyimagesearch.report.files import load_dict
 from pyimagesearch.report.readers.common import Context, figures, finish, markdown_file, new_source
 
 EXPERIMENTS = {"label_noise": "label-noise", "resampling": "resampling", "teacher_student": "teacher-student"}
@@ -38,6 +39,18 @@ def finished(folder: Path) -> bool:
     return completion(folder) is not None
 
 
+def k_sweep_caveat_of(results, folder: Path, quick: bool) -> str | None:
+    """The teacher/student sweep's Figure 5 caveat (``semisupervised.conclusions.k_sweep_caveat``) from its records."""
+    from pyimagesearch.semisupervised.conclusions import k_sweep_caveat
+
+    config = load_dict(folder / "config.json") or {}
+    classes = len({row.class_index for row in results.selection}) or None
+    most_k = None
+    if classes and isinstance(config.get("train_images"), int) and isinstance(config.get("labelled"), int):
+        most_k = (config["train_images"] - config["labelled"]) // classes
+    return k_sweep_caveat([row for row in results.points if row.model == "student"], quick, most_k)
+
+
 def read_semisupervised(context: Context, key: str) -> list[Source]:
     """The Source of experiment ``key``; ``RecordError`` when its results.json cannot be trusted."""
     source = new_source(context, key)
@@ -54,11 +67,16 @@ def read_semisupervised(context: Context, key: str) -> list[Source]:
     is_quick = record["quick"] if record else folder == quick
     source.folder = folder
     source.status = ("quick" if is_quick else "full") if record else "partial"
-    source.blocks = markdown_file(folder / "results.md") + figures(folder, FIGURES)
+    caveat = k_sweep_caveat_of(results, folder, is_quick) if key == "teacher_student" else None
+    captions = FIGURES if caveat is None else {**FIGURES, "accuracy_vs_k.png": (
+        f"{FIGURES['accuracy_vs_k.png'].split(' (compare')[0]}. Against Yalniz et al.'s Figure 5: {caveat}")}
+    source.blocks = markdown_file(folder / "results.md") + figures(folder, captions)
     if source.status == "partial":
         source.blocks.insert(0, Note("missing", text(f"Unfinished: the {len(results.points)} point(s) so far; the same "
                                                      "command continues and keeps the finished ones.")))
     source.caveats.append(text(SCALE_CAVEAT))
+    if caveat:
+        source.caveats.append(text(f"Figure 5: {caveat}"))
     if is_quick:
         source.caveats.append(text("Quick settings (--quick): a subset of the images and smaller budgets."))
         if folder == quick and (full / "config.json").is_file():
