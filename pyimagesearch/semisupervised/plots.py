@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from pyimagesearch.core.outputs import save_figure
-from pyimagesearch.core.plotting import axes_or_new
+from pyimagesearch.core.plotting import axes_or_new, place_legend
 
 P_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
             "tab:olive", "tab:cyan")
@@ -89,7 +89,7 @@ def precision_vs_k(students: Sequence[dict], ax=None):
     ax.set_ylabel("pseudo-label precision (% of selected pairs)")
     ax.set_title("Precision of the teacher's pseudo-labels against K")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    place_legend(ax)
     return ax
 
 
@@ -105,7 +105,7 @@ def accuracy_vs_noise(rows: Sequence[dict], ax=None):
     ax.set_ylabel("accuracy (%)")
     ax.set_title("LeNet-5 on Fashion-MNIST with p% of the training labels replaced")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    place_legend(ax)
     return ax
 
 
