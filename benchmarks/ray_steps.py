@@ -12,7 +12,8 @@ after round; the ratio is Ray / serial wall time (below 1: Ray is faster),
 the median of the rounds' ratios with their min / median / max. The largest
 difference between the two sides' numbers is recorded too: a trial's
 TensorFlow runs on its one core's threads, the serial run on all the cores',
-and float32 sums in another order differ in the last digits.
+and float32 sums in another order differ in the last digits, a difference
+that training over several epochs makes larger.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def markdown_lines(results) -> list[str]:
                      f"{step.ray_ratio:.2f} | {' / '.join(f'{v:.2f}' for v in (step.ray_ratio_spread.min, step.ray_ratio_spread.median, step.ray_ratio_spread.max))} | "
                      f"{step.max_difference:.2g} |")
     lines += ["", "Ray / serial below 1: the trials side by side on one core each finish sooner than the runs one "
-              "after another on all the cores; the Ray side's time includes starting its local Ray. The numbers "
-              "differ in the last digits only because a trial's TensorFlow uses one core's threads."]
+              "after another on all the cores; the Ray side's time includes starting its local Ray and a "
+              "TensorFlow in every worker. The numbers differ because a trial's TensorFlow sums float32 values "
+              "over one core's threads, in another order than the serial run over all the cores': the last "
+              "digits after one epoch, and more as training goes on. Alike thread pools give alike numbers "
+              "(tests/lenet/test_executor.py)."]
     return lines
