@@ -202,7 +202,8 @@ def main(argv=None) -> int:
                 if LRRangeSuggestion.read(suggestion):
                     runs.append(command_trial(f"{folder_name(rule)}-seed-{seed}",
                                               output / folder_name(rule) / f"seed-{seed}", "train_lenet.py",
-                                              ["--policy", "clr", "--mode", "exp_range", "--from-finder", suggestion,
+                                              ["--policy", "clr", "--mode", "exp_range", "--from-finder",
+                                               suggestion.resolve(),
                                                "--seed", seed, "--quiet", *common,
                                                *(["--epochs", str(args.epochs)] if args.epochs else [])]))
 

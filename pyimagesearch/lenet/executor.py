@@ -81,10 +81,15 @@ def process_strategy(name: str, executor: str = "serial"):
 
 
 def command_trial(name: str, folder, script: str, argv: list[str]):
-    """A ``core.sweep.Trial`` that runs ``python <script> <argv> --output <folder>`` (``run_command``)."""
+    """A ``core.sweep.Trial`` that runs ``python <script> <argv> --output <folder>`` (``run_command``).
+
+    The command runs in the project's folder, so the paths in ``argv`` must
+    be absolute; ``--output`` is the trial's folder, which is.
+    """
     from pyimagesearch.core.sweep import Trial
 
-    return Trial(name, folder, {"script": script, "argv": [*map(str, argv), "--output", str(folder)]})
+    trial = Trial(name, folder, {"script": script, "argv": [*map(str, argv)]})
+    return Trial(trial.name, trial.folder, {**trial.settings, "argv": [*trial.settings["argv"], "--output", trial.folder]})
 
 
 def run_command(trial) -> None:

@@ -71,8 +71,9 @@ def test_grid_points_are_named_by_the_fewest_digits_that_tell_them_apart():
         point_names([0.1, 0.1])
 
 
-def test_a_command_trial_that_leaves_its_folder_unfinished_is_its_own_sentence(tmp_path):
-    trial = command_trial("small", tmp_path / "run", "find_lr.py", ["--limit", "100", "--batch", "400", "--quiet"])
+def test_a_command_trial_that_leaves_its_folder_unfinished_is_its_own_sentence(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the command runs in the project's folder: its --output is made absolute
+    trial = command_trial("small", "run", "find_lr.py", ["--limit", "100", "--batch", "400", "--quiet"])
     with pytest.raises(UserError) as error:
         run_command(trial)
     assert str(error.value) == (f"python find_lr.py --limit 100 --batch 400 --quiet --output {tmp_path / 'run'} ended "
