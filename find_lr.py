@@ -6,8 +6,12 @@ suggests lr_min and lr_max for the cyclical policy. Writes to output/find_lr/:
 lr_finder.png, lr_finder.csv, suggestion.json, config.json.
 
 Grid (--grid N): N LRs log-spaced from --start-lr to --end-lr, a fresh model
-trained --epochs epochs at each. Writes to output/lr_grid/: lr_grid.csv,
-lr_grid_history.csv, lr_grid.png, suggestion.json, config.json.
+trained --epochs epochs at each. Each LR is a run of its own in
+output/lr_grid/lr-<lr>/ (grid_row.json, config.json, complete.json), one after
+another in this process (--executor serial) or side by side on Ray Tune
+(--executor ray: this machine's cores and GPUs, or a cluster); then this process
+writes to output/lr_grid/: lr_grid.csv, lr_grid_history.csv, lr_grid.png,
+suggestion.json, config.json. The numbers are the same either way.
 
 A folder holds one sweep: run again with the same settings, a finished one
 is kept and a grid cut short keeps the LRs it finished; other settings are
@@ -16,6 +20,7 @@ refused unless --overwrite replaces the results.
 examples:
   python find_lr.py --batch 64
   python find_lr.py --grid 10 --epochs 5 --batch 64
+  python find_lr.py --grid 10 --epochs 5 --batch 64 --executor ray --trial-cpus 1
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pyimagesearch.core.cli import (
     positive_float, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.core.sweep import add_executor_arguments
 from pyimagesearch.lenet.arguments import MAX_BATCH, MAX_EPOCHS, count_up_to, output_argument
 from pyimagesearch.lenet.data import add_data_arguments
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES
@@ -71,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     add_verbose_argument(parser)
     add_strategy_argument(parser)
+    add_executor_arguments(parser)
     return parser
 
 
@@ -85,6 +92,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")
     if args.stop_factor <= 1:
         parser.error(f"--stop-factor must be > 1, got {args.stop_factor:g}")
+    from pyimagesearch.lenet.executor import check_sweep_flags
+
+    check_sweep_flags(parser, args, sweep=bool(args.grid), one_run="the range test is one run; add --grid N")
     if args.output is None:
         args.output = Path("output") / ("lr_grid" if args.grid else "find_lr")
     return args
@@ -122,24 +132,28 @@ def range_test(args, data, folder: Path, strategy):
     return record
 
 
-def grid(args, data, folder: Path, strategy, multiworker: bool, finished: dict):
+def grid(args, folder: Path, replicas: int):
+    """Every LR of the grid as a trial (``lenet.grid.run_grid_point``), then the grid's files from their rows."""
     from pyimagesearch.core.outputs import save_figure
-    from pyimagesearch.lenet.grid import run_lr_grid
+    from pyimagesearch.core.sweep import run_trials
+    from pyimagesearch.lenet.grid import grid_trials, read_points, run_grid_point
     from pyimagesearch.lenet.plots import plot_lr_grid
     from pyimagesearch.lr_policies import grid_lrs
     from pyimagesearch.lr_range import suggest_lr_range
-    from pyimagesearch.records.lr_finder import GridRow, LRRangeSuggestion, write_grid
+    from pyimagesearch.records.lr_finder import LRRangeSuggestion, write_grid
 
+    epochs = args.epochs or 5
+    trials = grid_trials(folder, grid_lrs(args.start_lr, args.end_lr, args.grid),
+                         {**vars(args), "epochs": epochs, "replicas": replicas}, quiet=args.quiet, executor=args.executor)
     started = time.perf_counter()
-    rows = run_lr_grid(data, grid_lrs(args.start_lr, args.end_lr, args.grid), args.epochs or 5,
-                       args.batch * strategy.num_replicas_in_sync, momentum=args.momentum, seed=args.seed,
-                       stop_factor=args.stop_factor, verbose=0 if args.quiet else 2,
-                       on_result=lambda row, rows: write_grid(folder, [GridRow.of(r) for r in rows]),
-                       strategy=strategy, multiworker=multiworker, finished=finished)
+    run_trials(trials, run_grid_point, args, name="lr_grid", log=(lambda line: None) if args.quiet else None)
     seconds = time.perf_counter() - started
+    points = read_points(trials)
+    write_grid(folder, points)
+    rows = [point.as_row() for point in points]
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
     suggestion = suggest_lr_range([r["lr"] for r in rows], losses, lr_max_rule=args.lr_max_rule)
-    title = f"LeNet-5 on Fashion-MNIST: {args.epochs or 5} epochs per LR, batch {args.batch}"
+    title = f"LeNet-5 on Fashion-MNIST: {epochs} epochs per LR, batch {args.batch}"
     save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
     record = LRRangeSuggestion.of(
         suggestion, learning_rates=len(rows), seconds=round(seconds, 2),
@@ -165,15 +179,18 @@ def main(argv=None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from pyimagesearch.core.distribute import describe, make_strategy, output_folder
+    from pyimagesearch.core.distribute import describe, output_folder
     from pyimagesearch.core.outputs import prepare_dir, remove_stale
     from pyimagesearch.core.run import RunFolder
-    from pyimagesearch.lenet.data import load_splits
-    from pyimagesearch.records.lr_finder import GRID_FILE, LRRangeSuggestion, read_grid
+    from pyimagesearch.core.sweep import check_executor_arguments
+    from pyimagesearch.lenet.executor import process_strategy
+    from pyimagesearch.lenet.grid import point_data
+    from pyimagesearch.records.lr_finder import LRRangeSuggestion
 
-    strategy, worker = make_strategy(args.strategy)
+    check_executor_arguments(args)  # before any data is loaded: Ray missing, or a Ray flag without --executor ray
+    strategy, worker = process_strategy(args.strategy, args.executor)
     folder = output_folder(args.output, worker)
-    data = load_splits(args.data_dir, args.val_fraction, args.seed, args.limit)
+    data = point_data(vars(args))  # loaded once: the grid's points trained in this process use it too
     if len(data.x_train) < args.batch:
         raise UserError(f"only {len(data.x_train)} training images for a batch of {args.batch}; lower --batch or raise --limit")
     distribution = describe(strategy, args.batch, worker)
@@ -188,15 +205,12 @@ def main(argv=None) -> int:
             print(f"{folder} holds this {'grid' if args.grid else 'range test'}, finished: its results are kept "
                   "(pass --overwrite to run it again)")
             return report(LRRangeSuggestion.read(folder), plot)
-        # A grid of the same settings cut short keeps the LRs it finished; anything else left here is removed.
-        finished = ({row.lr: row.as_row() for row in read_grid(folder)}
-                    if args.grid and run_folder.resumed and (folder / GRID_FILE).exists() else {})
-        if not finished:
-            remove_stale(folder, dict.fromkeys(RANGE_FILES + GRID_FILES))
+        # Written again at the end; a grid of the same settings cut short keeps the LRs it finished in lr-<lr>/.
+        remove_stale(folder, dict.fromkeys(RANGE_FILES + GRID_FILES))
         if distribution["replicas"] > 1:
             print(f"{distribution['strategy']}: {distribution['replicas']} replicas, global batch {distribution['global_batch']}")
         if args.grid:
-            suggestion = grid(args, data, folder, strategy, multiworker=worker is not None, finished=finished)
+            suggestion = grid(args, folder, distribution["replicas"])
         else:
             suggestion = range_test(args, data, folder, strategy)
         run_folder.complete(quick=args.limit is not None, summary={"lr_min": suggestion.lr_min, "lr_max": suggestion.lr_max})

@@ -10,6 +10,8 @@ curves.png, model.keras, test_predictions.npz, and lr_trace.png (clr) or
 loss_vs_log2_batch.png (batch-growth). --seeds runs one such run per seed into
 <output>/seed-<s>/ and writes their mean, standard deviation and per-seed values
 (metrics.json) and curves with a band (curves.png) into <output>/.
+The seeds' runs go one after another (--executor serial) or side by side on Ray
+Tune (--executor ray: this machine's cores and GPUs, or a cluster).
 --compare DIR_A DIR_B (single runs or --seeds folders) writes comparison.md,
 comparison.json and comparison.png (default output/comparison/).
 
@@ -23,6 +25,7 @@ examples:
   python train_lenet.py --policy batch-growth --lr 0.05 --epochs-per-stage 2
   python train_lenet.py --policy fixed --lr 0.01
   python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --seeds 42,1,2
+  python train_lenet.py --policy clr --from-finder output/find_lr/suggestion.json --seeds 3 --executor ray
   python train_lenet.py --compare output/clr output/batch_growth
 """
 
@@ -34,6 +37,7 @@ from pathlib import Path
 
 from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.core.sweep import add_executor_arguments
 from pyimagesearch.core.wording import generalization_gap, plural
 from pyimagesearch.lenet.arguments import count_up_to, output_argument
 from pyimagesearch.lenet.compare import COMPARISON_DIR
@@ -79,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "view them with: tensorboard --logdir output")
     add_verbose_argument(parser)
     add_strategy_argument(parser)
+    add_executor_arguments(parser)
     return parser
 
 
@@ -89,6 +94,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--weight-decay must be in [0, 1), got {args.weight_decay:g}")
     if not 0 <= args.momentum < 1:
         parser.error(f"--momentum must be in [0, 1), got {args.momentum:g}")
+    if args.policy:  # --compare refuses every training flag by itself
+        from pyimagesearch.lenet.executor import check_sweep_flags
+
+        check_sweep_flags(parser, args, sweep=bool(args.seeds), one_run="without --seeds this is one run; add --seeds")
     if args.output is None:
         args.output = Path(COMPARISON_DIR if args.compare else OUTPUT_DIRS[args.policy])
     return args
@@ -239,17 +248,21 @@ def worker_folders(worker) -> tuple[str, ...]:
 
 
 def train_seeds(args) -> int:
-    """One run per seed into <output>/seed-<s>/, then the aggregate in <output>/ (by the chief, when multi-worker)."""
-    from pyimagesearch.core.distribute import Distribution
-    from pyimagesearch.core.outputs import read_json
+    """One run per seed into <output>/seed-<s>/ (``core.sweep`` trials), then the aggregate (by the chief) in <output>/."""
+    from pyimagesearch.core.distribute import Distribution, output_folder
     from pyimagesearch.core.run import RunFolder
-    from pyimagesearch.lenet.seeds import resolve_seeds, seed_folder, write_seed_summary
+    from pyimagesearch.core.sweep import check_executor_arguments, run_trials
+    from pyimagesearch.lenet.executor import process_strategy
+    from pyimagesearch.lenet.seeds import describe_aggregate, resolve_seeds, run_seed, seed_trials, seeds_title
+    from pyimagesearch.lenet.seeds import write_seed_summary
     from pyimagesearch.lenet.settings import resolve_settings
     from pyimagesearch.lenet.training import remove_stale_results
 
+    check_executor_arguments(args)  # before anything is written: Ray missing, or a Ray flag without --executor ray
     seeds = resolve_seeds(args.seeds, args.seed)
     settings = resolve_settings(args.policy, given_options(args), args.from_finder)
-    distribution = Distribution.create(args.strategy, Path(args.output))
+    strategy, worker = process_strategy(args.strategy, args.executor)
+    distribution = Distribution(strategy, worker, output_folder(Path(args.output), worker))
     # A worker other than the chief keeps its copy of every seed's run in its own folder and aggregates nothing.
     folder, worker = distribution.folder, distribution.worker
     common = {key: value for key, value in run_settings(args, settings, distribution.replicas).items()
@@ -262,20 +275,13 @@ def train_seeds(args) -> int:
                   "them again)")
             return 0
         remove_stale_results(folder)  # a single run's files left here must not pass for the aggregate
-        for seed in seeds:
-            print(f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)}): {seed_folder(folder, seed)}")
-            train(argparse.Namespace(**{**vars(args), "seed": seed, "output": seed_folder(folder, seed)}), distribution,
-                  seed_folder(folder, seed))
+        run_trials(seed_trials(folder, seeds, args), run_seed, args, name="seeds")
         if not distribution.is_chief:
             seeds_folder.complete(quick=args.limit is not None, summary={"worker": worker.index})
             return 0
-        description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", args.policy)
-        aggregate = write_seed_summary(folder, seeds, f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}")
+        aggregate = write_seed_summary(folder, seeds, seeds_title(folder, seeds, args.policy))
         seeds_folder.complete(quick=args.limit is not None, summary={"test_accuracy": aggregate.test_accuracy.mean})
-    test = aggregate.test_accuracy
-    sd = "undefined for one seed" if test.sd is None else f"{test.sd:.4f}"
-    print(f"test accuracy over seeds {', '.join(map(str, seeds))}: mean {test.mean:.4f}, standard deviation "
-          f"{sd} ({', '.join(f'{v:.4f}' for v in test.values)}); results in {folder}")
+    print(f"{describe_aggregate(aggregate)}; results in {folder}")
     return 0
 
 

@@ -8,19 +8,26 @@ with train_lenet.py's defaults otherwise (20 epochs, step size 2.5 epochs), into
 <output>/<rule>/seed-S/. Rules run one after the other, each over every seed, so a
 study cut short has whole rules. Finished finder runs and training runs are
 kept (their completion records say which): started again with the same
-settings, the study resumes; other settings are refused unless --overwrite. After every run it rewrites
+settings, the study resumes; other settings are refused unless --overwrite. After every run (on Ray:
+after them all) it rewrites
 study.csv (one row per rule and seed) and study.md (per rule: the range per seed; validation
 and test accuracy per seed, their mean, standard deviation and paired difference from the best
 rule; the rules ranked, and one chosen, by validation accuracy alone: ``lenet.choices``).
 
+Each run is a trial of ``core.sweep``, the command in a process of its own
+(``lenet.executor.run_command``): one after another (--executor serial), or
+side by side on Ray Tune (--executor ray), the range tests first, then the CLR
+runs. A CLR run that ends in its one sentence (a diverged run) is logged and
+the study goes on without it.
+
 usage: python benchmarks/lr_rule_study.py [--seeds 42,1,2] [--rules minimum,drop90] [--limit N] [--epochs E]
+                                          [--executor serial|ray] [--trial-cpus C]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 from pyimagesearch.core.cli import HelpFormatter, UserError, run  # noqa: E402
 from pyimagesearch.core.outputs import read_json, write_csv, write_text  # noqa: E402
 from pyimagesearch.core.run import RunFolder, completion  # noqa: E402
+from pyimagesearch.core.sweep import add_executor_arguments, check_executor_arguments, run_trials  # noqa: E402
+from pyimagesearch.lenet.executor import command_trial, run_command  # noqa: E402
 from pyimagesearch.lenet.arguments import MAX_EPOCHS, count_up_to, output_argument  # noqa: E402
 from pyimagesearch.lenet.choices import SPLIT_DISCIPLINE, Choice, choose_by_validation  # noqa: E402
 from pyimagesearch.lenet.seeds import MAX_SEED, MAX_SEEDS  # noqa: E402
@@ -76,13 +85,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only the first N images (quick check)")
     parser.add_argument("--output", type=output_argument, default=Path("output/lr_rule_study"), help="output folder")
     parser.add_argument("--overwrite", action="store_true", help="replace a study of other settings in --output")
+    add_executor_arguments(parser)
     return parser
 
 
-def call(script: str, argv: list[str], log) -> int:
-    command = [sys.executable, str(ROOT / script), *argv]
-    log(" ".join(["python", script, *argv]))
-    return subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
+def run_study_trials(trials, args, log, name: str, go_on: bool = False, after=None) -> None:
+    """The study's runs as trials; with ``go_on`` a run's one-sentence failure is logged and the others still run.
+
+    Serially that means one sweep per run (a failure ends only its own), and
+    ``after()`` is called after each; on Ray every run goes at once, each
+    failure is logged as it comes, and ``after()`` is called at the end.
+    """
+    for part in ([[trial] for trial in trials] if go_on and args.executor == "serial" else [trials]):
+        for trial in part:
+            if not completion(trial.folder):
+                log(" ".join(["python", trial.settings["script"], *trial.settings["argv"]]))
+        try:
+            run_trials(part, run_command, args, name=name, log=log)
+        except UserError as error:
+            if not go_on:
+                raise
+            log(f"{error}")
+        if after:
+            after()
 
 
 def finder_curve(folder: Path):
@@ -188,6 +213,7 @@ def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    check_executor_arguments(args)
     common = (["--limit", str(args.limit)] if args.limit else [])
     command = "python benchmarks/lr_rule_study.py " + " ".join(
         ["--seeds", ",".join(map(str, args.seeds)), "--rules", ",".join(args.rules)]
@@ -204,34 +230,36 @@ def main(argv=None) -> int:
             with open(output / "log.txt", "a", encoding="utf-8") as stream:
                 stream.write(line + "\n")
 
-        for seed in args.seeds:
-            finder = output / f"finder-seed-{seed}"
-            if not completion(finder):
-                call("find_lr.py", ["--batch", "64", "--seed", str(seed), "--output", str(finder), "--quiet", *common], log)
-            if not completion(finder):
-                raise UserError(f"the range test of seed {seed} did not finish; see {finder}")
+        finders = {seed: output / f"finder-seed-{seed}" for seed in args.seeds}
+        run_study_trials([command_trial(f"finder-seed-{seed}", finder, "find_lr.py",
+                                        ["--batch", "64", "--seed", seed, "--quiet", *common])
+                          for seed, finder in finders.items()], args, log, "lr_rule_study_finders")
+        for seed, finder in finders.items():
             lrs, curve, skip_begin, skip_end = finder_curve(finder)
             for rule in args.rules:
                 suggestion = suggest_lr_range(lrs, curve, skip_begin, skip_end, rule)
                 LRRangeSuggestion.of(suggestion).write(finder / f"suggestion-{folder_name(rule)}.json")
+        runs = []
         for rule in args.rules:
             for seed in args.seeds:
-                folder = output / folder_name(rule) / f"seed-{seed}"
-                suggestion = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
-                if completion(folder) or not LRRangeSuggestion.read(suggestion):
-                    continue
-                status = call("train_lenet.py", ["--policy", "clr", "--mode", "exp_range", "--from-finder", str(suggestion),
-                                                 "--seed", str(seed), "--output", str(folder), "--quiet", *common,
-                                                 *(["--epochs", str(args.epochs)] if args.epochs else [])], log)
-                if status:
-                    log(f"{rule}, seed {seed}: train_lenet.py ended with status {status} (see {folder / 'log.txt'})")
-                rows = study_rows(output, args.rules, args.seeds)
-                write_csv(output / "study.csv", rows, COLUMNS)
-                write_text(output / "study.md", summary_markdown(rows, args.rules, args.seeds, command))
+                suggestion = finders[seed] / f"suggestion-{folder_name(rule)}.json"
+                if LRRangeSuggestion.read(suggestion):
+                    runs.append(command_trial(f"{folder_name(rule)}-seed-{seed}",
+                                              output / folder_name(rule) / f"seed-{seed}", "train_lenet.py",
+                                              ["--policy", "clr", "--mode", "exp_range", "--from-finder",
+                                               suggestion.resolve(),
+                                               "--seed", seed, "--quiet", *common,
+                                               *(["--epochs", str(args.epochs)] if args.epochs else [])]))
+
+        def write_tables() -> str:
+            rows = study_rows(output, args.rules, args.seeds)
+            write_csv(output / "study.csv", rows, COLUMNS)
+            write_text(output / "study.md", text := summary_markdown(rows, args.rules, args.seeds, command))
+            return text
+
+        run_study_trials(runs, args, log, "lr_rule_study", go_on=True, after=write_tables)
+        text = write_tables()
         rows = study_rows(output, args.rules, args.seeds)
-        write_csv(output / "study.csv", rows, COLUMNS)
-        text = summary_markdown(rows, args.rules, args.seeds, command)
-        write_text(output / "study.md", text)
         study.complete(quick=args.limit is not None, summary={"rows": len(rows)})
     print(text)
     return 0

@@ -23,13 +23,16 @@ after the run says whether other work shared the machine.
    mode (random weights, same batch and image size); the spread is over the
    epochs.
 5. Peak resident memory of find_lr.py --batch 64 and of one transfer epoch.
+6, 7. (--steps grid_ray,seeds_ray; benchmarks/ray_steps.py) The task's grid and
+   train_lenet.py --seeds 3, each --executor serial against --executor ray with
+   2 trials of 1 core each: wall-time ratio with its spread over the rounds.
 
 Writes output/benchmarks/results.json (a ``records.benchmark.BenchmarkResults``,
 rewritten after every step), results.md, config.json and, last,
 complete.json. A folder holding a finished run of the same settings is
 kept (--overwrite measures again); one of other settings is refused.
 
-usage: python benchmarks/run.py [--quick] [--overwrite]
+usage: python benchmarks/run.py [--quick] [--overwrite] [--steps throughput,...,grid_ray,seeds_ray]
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ import numpy as np  # noqa: E402
 from pyimagesearch.records.benchmark import (  # noqa: E402
     BenchmarkResults, Finder, Grid, LoadSample, Memory, Spread, Throughput, Transfer,
 )
+from benchmarks import ray_steps  # noqa: E402
 
 BATCH = 64
 MAX_ROUNDS = 100  # rounds of alternation: each takes a few epochs of three trainings
@@ -66,6 +70,16 @@ TARGETS = {
     "grid_ratio": "<= 0.80 (grid / separate runs time)",
     "transfer_speedup": ">= 10 (finetune / feature epoch time)",
 }
+STEPS = ("throughput", "finder", "grid", "transfer", "memory")  # the default steps, each with its target
+
+
+def step_list(text: str) -> list[str]:
+    """argparse type of ``--steps``: a comma-separated list of the steps to run, in the order of the list."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in STEPS + ray_steps.RAY_STEPS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: the steps are {', '.join(STEPS + ray_steps.RAY_STEPS)}")
+    return [name for name in STEPS + ray_steps.RAY_STEPS if name in names]
 
 
 def timed(function) -> float:
@@ -335,6 +349,10 @@ def load_text(load: list[LoadSample], cores: int) -> str:
 
 
 def markdown(results: BenchmarkResults) -> str:
+    if any(getattr(results, name) is None for name in STEPS):  # some steps only (--steps): their tables
+        lines = [f"Benchmarks ({'quick' if results.quick else 'full'} run, {results.when}, {results.machine}), "
+                 "some steps only.", *ray_steps.markdown_lines(results), "", load_text(results.load, os.cpu_count() or 1)]
+        return "\n".join(lines) + "\n"
     t, f, g, r, m = results.throughput, results.finder, results.grid, results.transfer, results.memory
     met = {key: "met" if ok else "**not met**" for key, ok in verdicts(results).items()}
     lines = [
@@ -377,6 +395,7 @@ def markdown(results: BenchmarkResults) -> str:
         f"{m.tensorflow_import_mb:,.0f} MiB; the Fashion-MNIST images as float32 are "
         f"{m.find_lr_float32_images_mb:,.0f} MiB (held once in NumPy and once more by tf.data); ResNet50's "
         f"weights are {m.resnet50_weights_mb:,.0f} MiB, and fine-tuning keeps its activations for the backward pass.",
+        *ray_steps.markdown_lines(results),
     ]
     return "\n".join(lines) + "\n"
 
@@ -390,6 +409,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=str(ROOT / "output" / "benchmarks"), help="output folder")
     parser.add_argument("--overwrite", action="store_true",
                         help="measure again into a folder that holds a finished run (or one of other settings)")
+    parser.add_argument("--steps", type=step_list, default=list(STEPS),
+                        help=f"the steps to run (default {','.join(STEPS)}; also {','.join(ray_steps.RAY_STEPS)}: the "
+                             "grid and 3 seeds, --executor serial against ray)")
     add_verbose_argument(parser)
     args = parser.parse_args(argv)
     quiet_tensorflow(args.verbose)
@@ -400,15 +422,18 @@ def main(argv=None) -> int:
     from pyimagesearch.lr_policies import grid_lrs
 
     rounds = args.rounds or (3 if args.quick else 7)
-    with RunFolder(args.output, "benchmark", {"quick": args.quick, "rounds": rounds}, overwrite=args.overwrite) as run:
+    settings = {"quick": args.quick, "rounds": rounds, **({"steps": args.steps} if args.steps != list(STEPS) else {})}
+    with RunFolder(args.output, "benchmark", settings, overwrite=args.overwrite) as run:
         folder = run.folder
         if run.finished:
             print(f"{folder} holds a finished benchmark run at these settings (results.md); kept as it is. Pass "
                   "--overwrite to measure again.")
             return 0
         prepare_dir(folder)
-        data = load_splits(limit=6000 if args.quick else None)
-        images = write_images(Path(tempfile.mkdtemp(prefix="images-")), 3, 16 if args.quick else 128, 72)
+        classic = set(STEPS) & set(args.steps)
+        data = load_splits(limit=6000 if args.quick else None) if classic - {"transfer", "memory"} else None
+        images = (write_images(Path(tempfile.mkdtemp(prefix="images-")), 3, 16 if args.quick else 128, 72)
+                  if classic & {"transfer", "memory"} else None)
         results = BenchmarkResults(quick=args.quick, when=time.strftime("%Y-%m-%d %H:%M"),
                                    machine=f"{os.cpu_count()} CPU cores", load=load)
         steps = [
@@ -418,14 +443,16 @@ def main(argv=None) -> int:
                                         6000 if args.quick else None)),
             ("transfer", lambda: bench_transfer(images, 3 if args.quick else 5, 32 if args.quick else 64)),
             ("memory", lambda: bench_memory(images, args.quick)),
+            *ray_steps.steps(args.quick, rounds).items(),
         ]
-        for name, step in steps:
+        for name, step in [(name, step) for name, step in steps if name in args.steps]:
             print(f"running {name} ...", flush=True)
             measured = step()
             load = [*load, LoadSample(when=f"after {name}", load_1min=os.getloadavg()[0])]
             results = dataclasses.replace(results, **{name: measured}, load=load)
             results.write(folder)
-        results = dataclasses.replace(results, targets_met=verdicts(results))
+        if classic == set(STEPS):
+            results = dataclasses.replace(results, targets_met=verdicts(results))
         results.write(folder)
         table = markdown(results)
         write_text(folder / "results.md", table)

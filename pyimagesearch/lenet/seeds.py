@@ -5,6 +5,9 @@
 ``<output>/``, ``metrics.json`` (for every number of the runs' metrics: mean,
 sample standard deviation and the per-seed values) and ``curves.png`` (the
 seeds' mean curves with a band from the lowest to the highest seed).
+Each seed's run is a trial of ``core.sweep`` (``seed_trials``, ``run_seed``): one
+after another in the command's process, or side by side on Ray Tune
+(``--executor ray``); the aggregate is written by the command after them.
 """
 
 from __future__ import annotations
@@ -93,3 +96,51 @@ def write_seed_summary(folder: str | os.PathLike, seeds: list[int], title: str =
     histories = {seed: read_history(seed_folder(folder, seed) / "history.csv") for seed in seeds}
     save_figure(plot_seed_curves(histories, title=title)[0].figure, folder / "curves.png")
     return aggregate
+
+
+def seeds_title(folder: str | os.PathLike, seeds: list[int], policy: str) -> str:
+    """The aggregate curves' title: the seeds and the first seed's run as its config.json describes it."""
+    from pyimagesearch.core.outputs import read_json
+
+    description = read_json(seed_folder(folder, seeds[0]) / "config.json").get("description", policy)
+    return f"LeNet-5 on Fashion-MNIST, {len(seeds)} seeds\n{description}"
+
+
+def describe_aggregate(aggregate) -> str:
+    """"test accuracy over seeds 42, 1: mean 0.9012, standard deviation 0.0011 (0.9004, 0.9020)"."""
+    test = aggregate.test_accuracy
+    sd = "undefined for one seed" if test.sd is None else f"{test.sd:.4f}"
+    return (f"test accuracy over seeds {', '.join(map(str, aggregate.seeds))}: mean {test.mean:.4f}, standard deviation "
+            f"{sd} ({', '.join(f'{v:.4f}' for v in test.values)})")
+
+
+# -- the seeds as core.sweep trials -------------------------------------------------------------------------
+def seed_trials(folder: str | os.PathLike, seeds: list[int], args: argparse.Namespace) -> list:
+    """One ``core.sweep.Trial`` per seed, in ``folder/seed-<s>``: the command's flags with that seed and folder.
+
+    The executor's flags stay out: how the sweep ran is no part of a seed's run
+    (its config.json is the one a single run writes); the executor itself
+    travels beside the flags, to choose the run's strategy.
+    """
+    from pyimagesearch.core.sweep import Trial
+    from pyimagesearch.lenet.executor import without_executor
+
+    flags = without_executor(vars(args))
+    return [Trial(SEED_DIR.format(seed), seed_folder(folder, seed),
+                  {"flags": {**flags, "seed": seed, "output": seed_folder(folder, seed)},
+                   "executor": getattr(args, "executor", "serial")}) for seed in seeds]
+
+
+def run_seed(trial) -> None:
+    """One seed of ``train_lenet.py --seeds`` into its folder: ``train_lenet.train``, the single run's own code.
+
+    The run function of the seeds' trials (serial or Ray); train_lenet.py is
+    imported from the project's folder, which every Ray worker has on its path.
+    """
+    import train_lenet
+    from pyimagesearch.core.distribute import Distribution
+    from pyimagesearch.lenet.executor import process_strategy
+
+    args = argparse.Namespace(**trial.settings["flags"])
+    strategy, worker = process_strategy(args.strategy, trial.settings["executor"])
+    train_lenet.train(args, Distribution(strategy, worker), Path(trial.folder))

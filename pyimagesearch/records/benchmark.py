@@ -1,7 +1,8 @@
 """The benchmarks' record: ``output/benchmarks/results.json`` of ``python benchmarks/run.py``.
 
-One ``BenchmarkResults`` holds the five measurements (each its own record,
-None until its step has run, so the file written after every step is valid
+One ``BenchmarkResults`` holds the five measurements and the two sweeps
+serial against Ray (each its own record, None until its step has run, or
+when it was not asked for, so the file written after every step is valid
 too), the load average sampled around them and which targets were met. A
 ratio's spread is the min / median / max of the ratios of the rounds.
 """
@@ -133,6 +134,25 @@ class Memory(Record):
 
 
 @dataclass(frozen=True)
+class SweepExecutor(Record):
+    """6, 7. A sweep's whole command, ``--executor serial`` against ``--executor ray`` (trials side by side), rounds alternated."""
+
+    KIND = "benchmark-sweep-executor"
+
+    command: str  # the command line both sides run, the executor's flags aside
+    trials: int = field(metadata=POSITIVE_COUNT)
+    trial_cpus: float = field(metadata=POSITIVE)  # CPUs (and TensorFlow threads) per Ray trial
+    ray_cpus: int = field(metadata=POSITIVE_COUNT)  # CPUs of the local Ray the command starts
+    rounds: int = field(metadata=POSITIVE_COUNT)
+    seconds: dict = field(metadata=SECONDS_BY_SIDE)  # {"serial": [...], "ray": [...]}, wall time of the command
+    serial_s: float = field(metadata=POSITIVE)
+    ray_s: float = field(metadata=POSITIVE)
+    ray_ratio: float = field(metadata=POSITIVE)  # ray / serial wall time: the median of the rounds' ratios
+    ray_ratio_spread: Spread
+    max_difference: float = field(metadata=NONNEGATIVE)  # largest |ray - serial| of the results' numbers
+
+
+@dataclass(frozen=True)
 class LoadSample(Record):
     """The 1-minute load average at one moment of the run ("before", "after throughput" ...)."""
 
@@ -161,7 +181,9 @@ class BenchmarkResults(Record):
     grid: Grid | None = None
     transfer: Transfer | None = None
     memory: Memory | None = None
-    targets_met: dict | None = None
+    grid_ray: SweepExecutor | None = None
+    seeds_ray: SweepExecutor | None = None
+    targets_met: dict | None = None  # None where not every step with a target ran
 
     def check(self) -> str | None:
         if not self.load:

@@ -10,7 +10,7 @@ import pytest
 
 import find_lr
 from pyimagesearch.core.cli import run
-from pyimagesearch.core.outputs import read_csv, write_csv
+from pyimagesearch.core.outputs import read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,16 +112,17 @@ def test_a_grid_started_again_keeps_the_finished_lrs_and_ends_as_an_uninterrupte
             "--output", str(out)]
     run(find_lr.main, argv)
     whole = grid_results(out)
-    # As a kill after the first LR leaves it: the results of that LR only, written whole.
-    first = read_csv(out / "lr_grid.csv")[:1]
-    write_csv(out / "lr_grid.csv", first, list(first[0]))
-    history = [row for row in read_csv(out / "lr_grid_history.csv") if row["lr"] == first[0]["lr"]]
-    write_csv(out / "lr_grid_history.csv", history, list(history[0]))
-    (out / "suggestion.json").unlink()
-    (out / "complete.json").unlink()  # a killed sweep never wrote its completion record
+    # As a kill after the first LR leaves it: that LR's folder finished, the others not, no grid files.
+    kept_point = (out / "lr-0.001" / "grid_row.json").read_bytes()
+    for name in ("lr-0.01", "lr-0.1"):
+        (out / name / "complete.json").unlink()
+    for name in ("lr_grid.csv", "lr_grid_history.csv", "suggestion.json", "complete.json"):
+        (out / name).unlink()  # a killed sweep never wrote its completion record
     capsys.readouterr()
     run(find_lr.main, argv)
-    assert "[1/3] lr = 0.001: finished earlier, kept" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "[1/3] lr-0.001: finished earlier, kept" in printed and "[2/3] lr-0.01: started" in printed
+    assert (out / "lr-0.001" / "grid_row.json").read_bytes() == kept_point
     assert grid_results(out) == whole
     # Other settings are refused, the results kept as they are; with --overwrite they are replaced.
     kept = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
