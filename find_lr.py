@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, bounded_int, fraction, learning_rate, nonnegative_int,
+    ArgumentParser, HelpFormatter, UserError, add_verbose_argument, bounded_int, fraction, learning_rate, nonnegative_int,
     positive_float, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
@@ -47,7 +47,7 @@ MAX_SAMPLE_SIZE = 10_000_000  # batch updates of one range test
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--batch", type=count_up_to(MAX_BATCH, "the batch size"), default=64, help="batch size")
     parser.add_argument("--start-lr", type=learning_rate, default=1e-9, help="lowest learning rate of the sweep")
     parser.add_argument("--end-lr", type=learning_rate, default=1e1, help="highest learning rate of the sweep")

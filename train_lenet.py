@@ -35,7 +35,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, add_verbose_argument, quiet_tensorflow, run
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError, add_verbose_argument, quiet_tensorflow, run
 from pyimagesearch.core.distribute import add_strategy_argument
 from pyimagesearch.core.sweep import add_executor_arguments
 from pyimagesearch.core.wording import generalization_gap, plural
@@ -52,7 +52,7 @@ COMPARE_FLAGS = ("compare", "output", "overwrite", "quiet", "verbose")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     task = parser.add_mutually_exclusive_group(required=True)
     task.add_argument("--policy", choices=POLICIES, help="LR policy to train with")
     task.add_argument("--compare", nargs=2, type=Path, metavar=("DIR_A", "DIR_B"),

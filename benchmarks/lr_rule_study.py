@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, run  # noqa: E402
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError, run  # noqa: E402
 from pyimagesearch.core.outputs import read_json, write_csv, write_text  # noqa: E402
 from pyimagesearch.core.run import RunFolder, completion  # noqa: E402
 from pyimagesearch.core.sweep import add_executor_arguments, check_executor_arguments, run_trials  # noqa: E402
@@ -76,7 +76,7 @@ def rule_list(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--seeds", type=int_list, default=[42, 1, 2], help="seeds of the finder and training runs")
     parser.add_argument("--rules", type=rule_list, default=list(LR_MAX_RULES), help="lr_max rules to compare, in order")
     parser.add_argument("--epochs", type=count_up_to(MAX_EPOCHS, "the number of epochs"), default=None,

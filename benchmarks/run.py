@@ -50,7 +50,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pyimagesearch.core.cli import (  # noqa: E402
+from pyimagesearch.core.cli import (
+    ArgumentParser,  # noqa: E402
     HelpFormatter, add_verbose_argument, bounded_int, quiet_tensorflow, run,
 )
 
@@ -402,7 +403,7 @@ def markdown(results: BenchmarkResults) -> str:
 
 def main(argv=None) -> int:
     load = [LoadSample(when="before", load_1min=os.getloadavg()[0])]  # before this process adds to it
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a reduced run, under two minutes (figures, not targets)")
     parser.add_argument("--rounds", type=bounded_int(1, MAX_ROUNDS, "--rounds"), default=None,
                         help="rounds of alternation for the throughput and range-test comparisons (7; quick 3)")

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import HelpFormatter, UserError, positive_int
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError, positive_int
 from pyimagesearch.core.outputs import prepare_dir, write_csv, write_json, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
 from pyimagesearch.core.wording import nouns
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace a calculation of other settings in its folder (otherwise it is kept and the "
                              "run refused)")
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m pyimagesearch.architectures", description=__doc__, formatter_class=HelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(REPORTS) + "}")

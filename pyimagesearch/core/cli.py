@@ -243,7 +243,7 @@ def nonnegative_int(text: str) -> int:
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` whose errors are one line, ``error: <what>; see <prog> --help``, exit 2.
+    """``argparse.ArgumentParser`` whose errors are one line, ``error: <what> (see <prog> --help)``, exit 2.
 
     argparse prints the whole usage (often 15 lines) before the sentence that
     matters; the usage stays one ``--help`` away. Subparsers made with
@@ -251,7 +251,7 @@ class ArgumentParser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        self.exit(EXIT_USER_ERROR, f"error: {message}; see {self.prog} --help\n")
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

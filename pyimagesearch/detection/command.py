@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from pyimagesearch.core.checkpoints import file_sha256
-from pyimagesearch.core.cli import HelpFormatter, UserError, bounded_float, bounded_int, unit_interval
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError, bounded_float, bounded_int, unit_interval
 from pyimagesearch.core.outputs import prepare_dir, write_text
 from pyimagesearch.core.run import RunFolder, check_output_path
 from pyimagesearch.detection.anchors import (
@@ -72,15 +72,8 @@ MAX_STRIDE = 256
 MAX_PLOT_TOP = 1000
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose mistakes are user errors: one sentence, exit status 2, no usage dump."""
-
-    def error(self, message: str):
-        raise UserError(f"{message} (see --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m pyimagesearch.detection", description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(prog="python -m pyimagesearch.detection", description=__doc__, formatter_class=HelpFormatter)
     image = parser.add_argument_group("image")
     image.add_argument("--image", type=Path, default=None, metavar="PATH",
                        help="JPEG or PNG photo of at most {:,} pixels (default: scikit-learn's sample photo "

@@ -31,7 +31,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import HelpFormatter, UserError
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError
 
 DEFAULT_ROOT = "output"
 # What the report writes in its folder, each a file: a folder of one of these names would stop the report half-way.
@@ -39,7 +39,7 @@ REPORT_FILES = ("index.html", "report.md", "runs.json", "durations.json", "confi
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pyimagesearch.report", description=__doc__,
+    parser = ArgumentParser(prog="python -m pyimagesearch.report", description=__doc__,
                                      formatter_class=HelpFormatter)
     parser.add_argument("--output-root", default=DEFAULT_ROOT,
                         help="the folder the experiments write into, with find_lr/, clr/, architectures/, transfer/ ...")

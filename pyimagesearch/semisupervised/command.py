@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, learning_rate, quiet_tensorflow,
+    ArgumentParser, HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, learning_rate, quiet_tensorflow,
 )
 from pyimagesearch.core.sweep import add_executor_arguments, check_executor_arguments
 from pyimagesearch.lenet.data import add_data_arguments
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_arguments(common)
     add_executor_arguments(common)
 
-    parser = argparse.ArgumentParser(prog="python -m pyimagesearch.semisupervised", description=__doc__,
+    parser = ArgumentParser(prog="python -m pyimagesearch.semisupervised", description=__doc__,
                                      formatter_class=HelpFormatter)
     commands = parser.add_subparsers(dest="experiment", required=True, metavar="{" + ",".join(EXPERIMENTS) + "}")
 

@@ -31,3 +31,15 @@ def test_a_missing_module_of_the_project_itself_still_raises():
 
     with pytest.raises(ModuleNotFoundError):
         run(main)
+
+
+@pytest.mark.parametrize("argv, prog", [
+    (["find_lr.py", "--grid", "-3"], "find_lr.py"),
+    (["-m", "pyimagesearch.semisupervised", "label-noise", "--batch", "0"], "python -m pyimagesearch.semisupervised label-noise"),
+    (["-m", "pyimagesearch.architectures", "vgg19", "--no-such-flag"], "python -m pyimagesearch.architectures"),
+])
+def test_a_bad_flag_is_one_line_pointing_to_help(argv, prog):
+    done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and lines[0].endswith(f"(see {prog} --help)"), lines
