@@ -130,7 +130,7 @@ def test_summary_refuses_a_bad_metrics_file(tmp_path, capsys):
     assert not (folder / "summary.md").exists()
     (folder / "feature_lr0.1" / "metrics.json").write_text(json.dumps({**RUN, "lr": 0.1}))
     assert run(transfer.main, ["--summary", "--dataset", "colours", "--output", str(tmp_path / "transfer")]) == 0
-    assert "| feature | 0.1 | 50.0% (2) | 50.0% | 2 | 3.5 |  |" in (folder / "summary.md").read_text()
+    assert "| feature | 0.1 | n/a | 50.0% | 50.0% (2) | 2 | 3.5 |  |" in (folder / "summary.md").read_text()
 
 
 def test_summary_refuses_a_bad_description(tmp_path, capsys):
@@ -149,11 +149,11 @@ def test_the_report_reader_raises_the_sentence_of_a_bad_file(tmp_path, mode):
     assert str(caught.value) == f"{folder / 'feature_lr0.1' / 'metrics.json'}: lr = inf is not a finite number"
     write(folder / "feature_lr0.1" / "metrics.json", {**RUN, "lr": 0.1})
     write(folder / "dataset.json", {**DATASET, "splits": {"train": DATASET["splits"]["train"]}})
-    if mode == "finetune":  # 3.1 shows the description
-        with pytest.raises(RecordError, match=r"dataset.json \(splits\): validation is missing"):
-            read_transfer(Context(tmp_path), mode)
-    else:
-        assert read_transfer(Context(tmp_path), mode)[0].status == "partial"  # no complete.json: unfinished
+    # Both questions name the data set's provenance (and a stand-in's note) from dataset.json, so both read it.
+    with pytest.raises(RecordError, match=r"dataset.json \(splits\): validation is missing"):
+        read_transfer(Context(tmp_path), mode)
+    write(folder / "dataset.json", DATASET)
+    assert read_transfer(Context(tmp_path), mode)[0].status == "partial"  # no complete.json: unfinished
 
 
 # --------------------------------------------------------------------------- quick or full
