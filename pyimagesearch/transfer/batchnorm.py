@@ -11,6 +11,7 @@ No weight changes: training normalises with each batch's own statistics.
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import keras
@@ -71,21 +72,27 @@ class BatchNormRefresh(keras.callbacks.Callback):
     ``batches()`` gives the training batches to re-estimate from, the same
     ones every time (the first images of the training split, in stored order,
     centre-cropped), so the statistics are a function of the weights alone and
-    a resumed run equals an uninterrupted one. The forward pass is traced once.
+    a resumed run equals an uninterrupted one. The forward pass is traced once per model.
     """
 
     def __init__(self, batches: Callable[[], object]):
         super().__init__()
-        self.batches, self.forward = batches, None
+        self.batches = batches
 
     def on_test_begin(self, logs=None):
-        import tensorflow as tf
+        reestimate_batchnorm(self.model, self.batches(), training_forward(self.model))
 
-        if self.forward is None:
-            model = self.model
 
-            def forward(x):
-                return model(x, training=True)
+_FORWARDS = weakref.WeakKeyDictionary()  # model -> its traced training-mode forward pass, shared by a sweep's runs
 
-            self.forward = tf.function(forward)
-        reestimate_batchnorm(self.model, self.batches(), self.forward)
+
+def training_forward(model):
+    """``tf.function`` of ``model(x, training=True)``, traced once per model (the runs of a sweep share one model)."""
+    import tensorflow as tf
+
+    if model not in _FORWARDS:
+        def forward(x):
+            return model(x, training=True)
+
+        _FORWARDS[model] = tf.function(forward)
+    return _FORWARDS[model]

@@ -145,8 +145,10 @@ def comparison(runs: Sequence[TransferRun], correctness=None) -> str:
     else:
         said = verdicts.compare_paired_images(a, b, names).sentence()
     text = (f"On the {choices.split} images, {said[0].lower() + said[1:]}. Their validation accuracy: fine-tuning "
-            f"{percent(ft.final_val_accuracy)}, feature extraction {percent(fe.final_val_accuracy)}. Time per run: "
-            f"{verdicts.ratio_sentence(ft.wall_seconds or 1e-9, fe.wall_seconds or 1e-9, 'seconds for fine-tuning')}.")
+            f"{percent(ft.final_val_accuracy)}, feature extraction {percent(fe.final_val_accuracy)}.")
+    if ft.wall_seconds > 0 and fe.wall_seconds > 0:
+        text += (" Seconds per run, fine-tuning against feature extraction: "
+                 f"{verdicts.ratio_sentence(round(ft.wall_seconds, 1), round(fe.wall_seconds, 1), 'seconds')}.")
     results = {mode: [(m.lr, None if m.diverged else choices.accuracy(m)) for m in runs if m.mode == mode]
                for mode in MODES}
     sensitivity = verdicts.sensitivity([lr for lr, _ in results["finetune"]], [acc for _, acc in results["finetune"]],
@@ -237,8 +239,9 @@ def data_sentence(description: DatasetDescription) -> str:
     """Where the data come from, from dataset.json: the Decathlon, a user's folder or the stand-in."""
     kind = description.provenance
     withheld = " (the Decathlon's test labels are withheld)" if kind == "decathlon" else ""
-    return (f"Data: {description.name}, {SOURCE_WORDS[kind]} ({description.origin}), {description.num_classes} "
-            f"classes; figures are reported on its {description.evaluation_split} split{withheld}.")
+    words = "" if kind == "standin" else f"{SOURCE_WORDS[kind]}, "  # the stand-in's origin says what it is
+    return (f"Data: {description.name}, {words}{description.origin}, {description.num_classes} classes; figures are "
+            f"reported on its {description.evaluation_split} split{withheld}.")
 
 
 def write_summary(folder: Path, dataset: str, runs: Sequence[TransferRun] | None = None,

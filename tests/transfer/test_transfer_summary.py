@@ -73,6 +73,10 @@ def test_a_significant_lead_on_the_selection_images_names_the_winner_with_its_va
     assert ("On the selection images, fine-tuning (lr 0.001) ahead by 2.0 points, 72.0% against 70.0% for feature "
             "extraction (lr 0.01) (p = 0.013, exact McNemar on 1,020 paired images).") in text
     assert "The choices (each mode's best learning rate, the winner, the comparisons) are made on the 1,020 selection" in text
+    assert "Seconds per run, fine-tuning against feature extraction: 10 against 10: the same number of seconds." in text
+    faster = summary_markdown("dtd", [fake_run("finetune", 0.001, 0.7, wall=500.0, selection=0.7),
+                                      fake_run("feature", 0.01, 0.6, wall=25.0, selection=0.6)])
+    assert "Seconds per run, fine-tuning against feature extraction: 500 against 25: 20x more seconds." in faster
 
 
 def test_70_2_against_70_0_on_1020_images_is_tied_within_noise_and_names_no_winner():
@@ -161,7 +165,7 @@ def test_the_summary_names_the_data_set_s_provenance_from_its_record():
             "source": "folder"}
     runs = [fake_run("feature", 0.1, 0.6, selection=0.6)]
     text = summary_markdown("pets", runs, description=DatasetDescription.from_json(data))
-    assert "Data: pets, a folder of the user's own images (folder /home/u/pets), 3 classes" in text
+    assert "Data: pets, a folder of the user's own images, folder /home/u/pets, 3 classes" in text
     assert "Decathlon" not in text
     decathlon = DatasetDescription.from_json({**data, "origin": "tfds visual_domain_decathlon/dtd", "source": None})
     assert decathlon.provenance == "decathlon" and "the Decathlon's test labels are withheld" in summary_markdown(

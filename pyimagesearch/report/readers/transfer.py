@@ -85,7 +85,7 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
     title = f"ResNet50 on {folder.name}" + (f" ({SOURCE_TITLES[kind]})" if kind else "")
     source = new_source(context, "transfer", title=title, folder=folder)
     if info is not None and info.note:
-        source.blocks.append(Note("caveat", text("Computed on the offline stand-in. ", info.note, ".")))
+        source.blocks.append(Note("caveat", text(info.note, ".")))  # "Offline stand-in: ...", the real command
     runs = [run for run in runs_of(folder) if run["mode"] == mode]
     finished = [run for run in runs if run["metrics"] is not None]
     results = [run["folder"] / "metrics.json" for run in finished]
@@ -118,8 +118,7 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
         results.append(folder / "summary.md")
     unfinished = [run for run in runs if run["metrics"] is None]
     done = completion(folder)
-    source.caveats = ([text("Computed on the offline stand-in: ", info.note, ".")] if info is not None and info.note
-                      else []) + _caveats(finished, unfinished)
+    source.caveats = ([text(info.note, ".")] if info is not None and info.note else []) + _caveats(finished, unfinished)
     if finished and not unfinished and done is None:
         source.caveats.append(text("The sweep has no completion record (complete.json): it stopped before its last "
                                    "run or its summary; the same command continues it."))
@@ -142,9 +141,9 @@ def _description(folder: Path, info: DatasetDescription | None) -> list:
     if info is not None:
         withheld = " (the Decathlon's test labels are withheld)" if info.provenance == "decathlon" else ""
         selection = f"; {info.selection_split}, for the choices" if info.selection_split else ""
-        blocks.append(Paragraph(text(f"{info.name}, {SOURCE_TITLES[info.provenance].replace('computed on ', '')} "
-                                     f"({info.origin}): {info.num_classes:d} classes, evaluated on its "
-                                     f"{info.evaluation_split} split{withheld}{selection}.")))
+        words = "" if info.provenance == "standin" else f"{SOURCE_TITLES[info.provenance]}, "  # its origin says so
+        blocks.append(Paragraph(text(f"{info.name}, {words}{info.origin}: {info.num_classes:d} classes, evaluated on "
+                                     f"its {info.evaluation_split} split{withheld}{selection}.")))
         rows = []
         for split in ("train", "selection", "validation"):
             entry = getattr(info.splits, split)
@@ -179,7 +178,8 @@ def _caveats(finished: list[dict], unfinished: list[dict]) -> list[Inline]:
         caveats.append(text("Random ResNet50 weights (", code("--weights none"), "): a stand-in, because ImageNet weights "
                             "cannot be downloaded here. These runs show that the pipeline works, not what ImageNet "
                             "pre-training gives."))
-    short = sorted({run["metrics"].epochs for run in finished if run["metrics"].epochs < TASK_EPOCHS})
+    short = sorted({run["metrics"].epochs for run in finished
+                    if run["metrics"].epochs < TASK_EPOCHS and not run["metrics"].diverged})  # not where one stopped
     if short:
         caveats.append(text(f"Trained {', '.join(map(str, short))} epoch(s), not the task's 50-60."))
     diverged = [run["name"] for run in finished if run["metrics"].diverged]
