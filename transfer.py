@@ -1,14 +1,14 @@
-"""Transfer ResNet50's ImageNet features to a Visual Decathlon target (or a folder of images).
+"""Transfer ResNet50's ImageNet features to a Visual Decathlon target (or a folder of images, or the offline stand-in).
 
-Fine-tuning (every layer trains) against feature extraction (the base is
-frozen, only a new Dense layer trains), with SGD (momentum 0.9), batch 64 and
-a multi-step LR schedule. Each --lr value is one run per mode in
-output/transfer/<dataset>/<mode>_lr<lr>/. The data set folder is the sweep's:
-one process writes it at a time, it keeps the settings it was made with
-(other settings are refused; --overwrite replaces the sweep), finished runs
-are kept and a fine-tuning run resumes after its last finished epoch, so an
-interrupted sweep resumes where it stopped. complete.json, written last,
-says that every run in it finished, at quick or full settings.
+Fine-tuning (every layer trains) against feature extraction (the base is frozen, only a new Dense layer trains),
+with SGD (momentum 0.9), batch 64 and a multi-step LR schedule. Each --lr value is one run per mode in
+output/transfer/<dataset>/<mode>_lr<lr>/. The data set folder is the sweep's: one process writes it at a time, it
+keeps the settings it was made with (others are refused; --overwrite replaces the sweep), finished runs are kept and
+a fine-tuning run resumes after its last finished epoch. complete.json, written last, says that every run in it
+finished, at quick or full settings. A seeded, stratified --selection-fraction of each class of the training split
+makes the choices (each mode's best LR, the winner); the figures are reported on validation (the Decathlon's test
+labels are withheld). Offline stand-in: --dataset digits (scikit-learn's digits) and --weights fashion-mnist (a
+ResNet50 pretrained here on Fashion-MNIST, once, into <--pretrain-dir>/pretrain/, then reused), at 32x32.
 
 examples:
   python transfer.py --describe --dataset vgg-flowers
@@ -16,6 +16,7 @@ examples:
   python transfer.py --dataset vgg-flowers --mode both      # the task's 3 + 4 learning rates
   python transfer.py --summary --dataset vgg-flowers
   python transfer.py --data-dir ~/photos --val-fraction 0.2 --mode both --weights resnet50_notop.h5
+  python transfer.py --dataset digits --weights fashion-mnist --mode both --quick   # offline
 """
 
 from __future__ import annotations
@@ -26,21 +27,24 @@ import sys
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, bounded_int, fraction, learning_rate, quiet_tensorflow, run,
+    HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, fraction, learning_rate, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
+STANDIN = "digits"  # scikit-learn's digits, the offline stand-in for a Decathlon target
 DEFAULT_DATASET = "vgg-flowers"  # the smallest target: 1,020 training images, a 60-epoch fine-tuning run fits in an hour on a CPU
 # Limits of what one command may ask for: generous for the task, small enough to refuse a typo before it allocates.
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 512  # ResNet50 without its top needs 32x32; 512 px is 5 times its 224 px
-MAX_EPOCHS = 1_000
-MAX_BATCH = 4_096
+MAX_EPOCHS, MAX_BATCH = 1_000, 4_096
 MAX_LRS = 16  # learning rates per --lr: each is one run per mode
 MAX_SEED = 2**32 - 1  # NumPy's seeds are 32-bit
+STANDIN_IMAGE_SIZE = 32  # the digits (8x8) and the Fashion-MNIST base (28x28) at ResNet50's smallest input
+QUICK_EPOCHS, QUICK_MILESTONES = 4, [1, 2, 3]  # --quick: the task's three drops of the LR, one epoch apart
+BN_IMAGES = 1_024  # re-estimate a fine-tuning run's BatchNorm statistics before each evaluation (transfer.batchnorm)
 UNSET = object()  # the value of a flag not given on the command line (see parse_args)
 # Flags that only a training run uses; --describe and --summary refuse them.
-TRAINING_ONLY = ("mode", "lr", "strategy", "save_weights", "tensorboard")
+TRAINING_ONLY = ("mode", "lr", "strategy", "save_weights", "tensorboard", "pretrain_dir", "quick")
 # Flags --summary uses: it reads the finished runs of a data set folder and writes summary.md.
 SUMMARY_FLAGS = {"summary", "dataset", "data_dir", "output", "verbose"}
 
@@ -68,9 +72,10 @@ def milestone_list(text: str) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", metavar="NAME",
-                      help=f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)} (default: "
-                           f"{DEFAULT_DATASET}); with --data-dir, the name of the output folder (default: the folder's name)")
+    data.add_argument("--dataset", metavar="NAME", help=(
+        f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)} (default: {DEFAULT_DATASET}), or {STANDIN} "
+        "(scikit-learn's handwritten digits, the offline stand-in, split 1,437/180/180); with --data-dir, the name of "
+        "the output folder (default: the folder's name)"))
     data.add_argument("--data-dir", metavar="DIR",
                       help="a folder with one subfolder of images (.jpg, .png, .bmp, .gif) per class, instead of TFDS")
     data.add_argument("--val-dir", metavar="DIR",
@@ -78,12 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: a seeded split of --val-fraction of each class)")
     data.add_argument("--val-fraction", type=fraction, default=0.2,
                       help="with --data-dir and no --val-dir: fraction of each class held out for validation")
+    data.add_argument("--selection-fraction", type=bounded_float(0, 0.5, "--selection-fraction", low_open=True), default=0.1,
+                      help="of each class of the training split, held out for the choices: each mode's best LR, the winner")
     data.add_argument("--image-size", type=bounded_int(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE, "--image-size"), default=64,
                       help=f"side of the square model input, {MIN_IMAGE_SIZE} to {MAX_IMAGE_SIZE}; images are resized "
-                           "to a shorter side of image_size * 72/64 and centre-cropped (72 -> 64 px for the Decathlon)")
-    data.add_argument("--augment", choices=("none", "crop", "crop-flip"), default="none",
-                      help="training augmentation: a random crop instead of the centre one, and a random left-right "
-                           "flip (leave the flip out for digits, letters and traffic signs)")
+                           "to a shorter side of image_size * 72/64 and centre-cropped (72 -> 64 px for the Decathlon); "
+                           f"{STANDIN_IMAGE_SIZE} with --dataset {STANDIN} or --weights fashion-mnist")
+    data.add_argument("--augment", choices=("none", "crop", "crop-flip"), default="none", help="training augmentation: "
+                      "a random crop instead of the centre one, and a random left-right flip (not for digits or letters)")
 
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--describe", action="store_true",
@@ -94,10 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = parser.add_argument_group("training")
     train.add_argument("--mode", choices=("finetune", "feature", "both"), default="finetune",
-                       help="finetune: every layer trains with one LR; feature: ResNet50 is frozen (BatchNorm in "
-                            "inference mode) and only the new Dense layer trains, on the base's pooled features, which "
-                            "are computed once and cached for all epochs and LRs without --augment, or once per "
-                            "epoch with it; both: finetune runs, then feature runs")
+                       help="finetune: every layer trains with one LR; feature: ResNet50 is frozen (BatchNorm in inference "
+                            "mode) and only the new Dense layer trains, on the base's pooled features (computed once "
+                            "without --augment, once per epoch with it); both: finetune runs, then feature runs")
     train.add_argument("--lr", type=lr_list, metavar="LR[,LR...]",
                        help=f"learning rate, or up to {MAX_LRS} comma-separated: one run per value (default: the "
                             "task's lists, finetune 0.1,0.01,0.001 and feature 1,0.1,0.01,0.001)")
@@ -109,12 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--gamma", type=fraction, default=0.1, help="LR factor at each milestone")
     train.add_argument("--batch", "--batch-size", dest="batch_size", type=bounded_int(1, MAX_BATCH, "--batch"),
                        default=64, help=f"images per SGD step (momentum 0.9), at most {MAX_BATCH:,}")
-    train.add_argument("--weights", default="imagenet", metavar="{imagenet,none,PATH}",
-                       help="imagenet (Keras' cache ~/.keras/models, else a download), none (random, for smoke tests) "
-                            "or PATH to a ResNet50 notop weights file")
-    train.add_argument("--mixed-precision", action="store_true",
-                       help="compute in mixed_float16 on a GPU or mixed_bfloat16 on a CPU (variables and the softmax "
-                            "stay float32)")
+    train.add_argument("--weights", default="imagenet", metavar="{imagenet,fashion-mnist,none,PATH}",
+                       help="imagenet (Keras' cache ~/.keras/models, else a download), fashion-mnist (the offline "
+                            "stand-in: a ResNet50 pretrained here on Fashion-MNIST, trained once into --pretrain-dir), "
+                            "none (random, for smoke tests) or PATH to a ResNet50 notop weights file")
+    train.add_argument("--pretrain-dir", metavar="DIR",
+                       help="with --weights fashion-mnist: the folder whose pretrain/ holds the pretrained bases "
+                            "(default: --output, so every data set there shares one base)")
+    train.add_argument("--quick", action="store_true",
+                       help=f"quick settings: {QUICK_EPOCHS} epochs (milestones {','.join(map(str, QUICK_MILESTONES))}) "
+                            "unless --epochs is given, and with --weights fashion-mnist the smaller pretraining")
+    train.add_argument("--mixed-precision", action="store_true", help="compute in mixed_float16 on a GPU or "
+                       "mixed_bfloat16 on a CPU (variables and the softmax stay float32)")
     train.add_argument("--seed", type=bounded_int(0, MAX_SEED, "--seed"), default=42,
                        help="seed of weights, shuffling, splits and augmentation")
 
@@ -123,16 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_strategy_argument(train)
     out.add_argument("--overwrite", action="store_true",
                      help="delete the data set folder's sweep (every run, its description and summary) and start again")
-    out.add_argument("--save-weights", action="store_true",
-                     help="also save each run's trained model as model.weights.h5 (about 95 MB for ResNet50)")
-    out.add_argument("--tensorboard", action="store_true",
-                     help="also write TensorBoard logs (loss, accuracy, the LR of every step) into each run's "
-                          "tensorboard/ folder; view them with: tensorboard --logdir output")
+    out.add_argument("--save-weights", action="store_true", help="also save each run's trained model as "
+                     "model.weights.h5 (about 95 MB for ResNet50)")
+    out.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs (loss, accuracy, the LR of "
+                     "every step) into each run's tensorboard/ folder; view them with: tensorboard --logdir output")
     add_verbose_argument(out)
     return parser
 
 
-def flag(dest: str) -> str:
+def flag(dest: str) -> str:  # the flag of an argparse destination
     return "--batch" if dest == "batch_size" else "--" + dest.replace("_", "-")
 
 
@@ -151,6 +162,12 @@ def parse_args(argv=None) -> argparse.Namespace:
             setattr(args, dest, parser.get_default(dest))
     if args.data_dir is None and args.dataset is None:
         args.dataset = DEFAULT_DATASET
+    if (args.dataset == STANDIN and args.data_dir is None or args.weights == "fashion-mnist") and "image_size" not in args.given:
+        args.image_size = STANDIN_IMAGE_SIZE
+    if args.quick and "epochs" not in args.given:
+        args.epochs = QUICK_EPOCHS
+        if "milestones" not in args.given:
+            args.milestones = list(QUICK_MILESTONES)
     return args
 
 
@@ -172,6 +189,13 @@ def refuse_ignored_flags(args) -> None:
         refuse(["val_fraction"], "without --data-dir or with --val-dir (the validation images are given)")
     if args.mode == "feature" and not args.describe:
         refuse(["strategy"], "by feature extraction, which trains one Dense layer on one device")
+    if args.weights != "fashion-mnist":
+        refuse(["pretrain_dir"], "without --weights fashion-mnist")
+    if args.dataset == STANDIN and args.data_dir is None:
+        refuse(["selection_fraction"], f"by --dataset {STANDIN}, whose split is fixed (1,437/180/180)")
+    if args.weights == "fashion-mnist" and args.image_size != STANDIN_IMAGE_SIZE:
+        raise UserError(f"--image-size {args.image_size} does not fit --weights fashion-mnist, whose base was "
+                        f"pretrained at {STANDIN_IMAGE_SIZE}x{STANDIN_IMAGE_SIZE}; leave --image-size out")
 
 
 KERAS_STYLE = re.compile(r"Argument `\w+` (?P<rule>.+?)\. Received: .*$", re.S)
@@ -181,22 +205,6 @@ def flag_error(name: str, given: str, error: ValueError) -> UserError:
     """The one sentence for a library's Keras-style ``ValueError`` about the value ``given`` to flag ``name``."""
     match = KERAS_STYLE.match(str(error))
     return UserError(f"{name} {given} {match['rule'] if match else error}")
-
-
-def dataset_name(args) -> str:
-    """The output folder's name: --dataset, or the --data-dir folder's name.
-
-    Without --data-dir the name must be a Decathlon target, except for
-    --summary, which reads any data set's folder.
-    """
-    from pyimagesearch.transfer import data as decathlon
-
-    if args.data_dir is None and not args.summary:
-        decathlon.check_decathlon_name(args.dataset)
-    name = args.dataset or Path(args.data_dir).expanduser().resolve().name
-    if not name or Path(name).name != name or name in (".", ".."):
-        raise UserError(f"--dataset {name!r} cannot name an output folder; pass a plain name such as flowers")
-    return name
 
 
 def main(argv=None) -> int:
@@ -213,28 +221,25 @@ def main(argv=None) -> int:
 
     output = check_output_path(args.output)
     try:
-        name = dataset_name(args)
-        if args.summary:
-            return summarize(output / name, name)
-        return sweep_folder(args, output, name)
+        from pyimagesearch.transfer.targets import folder_name
+
+        name = folder_name(args.dataset, args.data_dir, args.summary)
+        if not args.summary:
+            return sweep_folder(args, output, name)
+        from pyimagesearch.transfer.summary import load_finished_runs, write_summary
+
+        runs = load_finished_runs(output / name)  # each read through its record
+        if not runs:
+            raise UserError(f"no finished run in {output / name}; train first, e.g. python transfer.py --dataset {name}")
+        print(write_summary(output / name, name, runs))
+        return 0
     except (DataError, WeightsError) as error:
         raise UserError(str(error)) from None
 
 
-def summarize(folder: Path, name: str) -> int:
-    """--summary: summary.md from the finished runs (each read through its record), printed too."""
-    from pyimagesearch.transfer.summary import load_finished_runs, write_summary
-
-    runs = load_finished_runs(folder)
-    if not runs:
-        raise UserError(f"no finished run in {folder}; train first, e.g. python transfer.py --dataset {name}")
-    print(write_summary(folder, name, runs))
-    return 0
-
-
 def resolve_settings(args):
     """The ``TransferSettings`` of the sweep, checked before any folder is touched."""
-    from pyimagesearch.transfer import data as decathlon
+    from pyimagesearch.transfer import targets
     from pyimagesearch.transfer.settings import TransferSettings, check_weights, dtype_policy_name, resolve_milestones
 
     try:
@@ -243,22 +248,29 @@ def resolve_settings(args):
         raise flag_error("--milestones", ",".join(map(str, args.milestones)), error) from None
     if not milestones and "gamma" in args.given:
         raise UserError(f"--gamma is not used: {args.epochs} epoch(s) have no milestone at which the LR drops; leave it out")
-    try:
-        weights = check_weights(args.weights)
-    except ValueError as error:
-        raise flag_error("--weights", args.weights, error) from None
-    origin = (decathlon.decathlon_origin(args.dataset) if args.data_dir is None
-              else decathlon.folder_origin(args.data_dir, args.val_dir, args.val_fraction))
+    if args.weights == "fashion-mnist":
+        weights = str(targets.standin_base(args.quick, pretrain_dir(args)))
+    else:
+        try:
+            weights = check_weights(args.weights)
+        except ValueError as error:
+            raise flag_error("--weights", args.weights, error) from None
+    origin = targets.origin(args.dataset, args.data_dir, args.val_dir, args.val_fraction, args.selection_fraction)
     return TransferSettings(
         data=origin, epochs=args.epochs, milestones=tuple(milestones), gamma=args.gamma, batch_size=args.batch_size,
         image_size=args.image_size, augment=args.augment, weights=weights,
-        dtype_policy=dtype_policy_name(args.mixed_precision), seed=args.seed,
+        dtype_policy=dtype_policy_name(args.mixed_precision), seed=args.seed, bn_images=BN_IMAGES,
     )
+
+
+def pretrain_dir(args) -> Path:  # --pretrain-dir, by default the output folder, which every data set there shares
+    return Path(args.pretrain_dir or args.output).expanduser()
 
 
 def sweep_folder(args, output: Path, name: str) -> int:
     """Train (or only describe) in the data set folder, which ``sweep.run_sweep`` owns from its lock to complete.json."""
     from pyimagesearch.core.distribute import Distribution
+    from pyimagesearch.transfer.pretrain import standin_note
     from pyimagesearch.transfer.settings import MODES, TASK_LRS
     from pyimagesearch.transfer.sweep import run_sweep
 
@@ -266,23 +278,22 @@ def sweep_folder(args, output: Path, name: str) -> int:
     distribution = None if args.describe else Distribution.create(args.strategy, output / name)
     modes = MODES if args.mode == "both" else (args.mode,)
     requested = [] if args.describe else [(mode, lr) for mode in modes for lr in (args.lr or TASK_LRS[mode])]
-    run_sweep(output / name if distribution is None else distribution.folder, name, settings, requested, lambda: load_images(args, name),
-              {key: value for key, value in vars(args).items() if key != "given"}, describe=args.describe,
-              overwrite=args.overwrite, distribution=distribution, save_weights=args.save_weights,
-              tensorboard=args.tensorboard, progress=sys.stdout.isatty())
+    note = standin_note(name if args.data_dir is None else "", args.weights)
+    run_sweep(output / name if distribution is None else distribution.folder, name, settings, requested,
+              lambda: load_images(args, name), {key: value for key, value in vars(args).items() if key != "given"},
+              describe=args.describe, overwrite=args.overwrite, distribution=distribution,
+              save_weights=args.save_weights, tensorboard=args.tensorboard, progress=sys.stdout.isatty(), note=note)
     return 0
 
 
 def load_images(args, name: str):
-    """The ``ImageSet`` of --dataset (TFDS) or --data-dir, every image decoded once to check it."""
-    from pyimagesearch.transfer import data as decathlon
+    """The ``ImageSet`` of --dataset or --data-dir (with its selection split), once the base it needs exists."""
+    from pyimagesearch.transfer import targets
 
-    if args.data_dir is None:
-        image_set = decathlon.load_decathlon(name)
-    else:
-        image_set = decathlon.load_folder(args.data_dir, args.val_dir, args.val_fraction, args.seed, name)
-    decathlon.check_images(image_set)
-    return image_set
+    if args.weights == "fashion-mnist" and not args.describe:
+        targets.train_standin_base(args.quick, pretrain_dir(args), progress=sys.stdout.isatty())
+    return targets.load_target(name, args.data_dir, args.val_dir, args.val_fraction, args.selection_fraction, args.seed,
+                               args.describe)
 
 
 if __name__ == "__main__":

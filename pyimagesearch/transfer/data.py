@@ -1,7 +1,8 @@
 """Target data sets for transfer learning: the Visual Decathlon (TFDS) or a folder of class subfolders.
 
-Both sources give an ``ImageSet`` (``transfer.images``): class names, the
-labels of each split and a ``tf.data`` stream of encoded images (JPEG/PNG
+Both sources give an ``ImageSet`` (``transfer.images``), to which
+``with_selection`` adds the "selection" split that makes the choices: class
+names, the labels of each split and a ``tf.data`` stream of encoded images (JPEG/PNG
 bytes) with their labels. This module loads the Decathlon through TFDS; the
 folder loader lives in ``transfer.images`` and is named here too, so
 ``data.load_folder`` and ``data.load_decathlon`` sit side by side. Problems
@@ -33,6 +34,7 @@ from pyimagesearch.transfer.images import (  # noqa: F401  (the folder loader, n
     undecodable_images,
 )
 
+SELECTION_FRACTION = 0.1  # of each class of the training split, held out for the choices
 TFDS_BUILDER = "visual_domain_decathlon"
 DECATHLON = {  # name: (classes, training images, validation images)
     "aircraft": (100, 3_334, 3_333),
@@ -51,6 +53,56 @@ EXCLUDED = {
         "trained on these very images, so training on it again measures no transfer"
     ),
 }
+
+
+# --------------------------------------------------------------------------- the selection split
+
+def selection_origin(fraction: float) -> str:
+    """How ``with_selection`` holds out the selection images, as the origin of a data set states it."""
+    return f"selection: a seeded {fraction:g} of each class of the training split"
+
+
+def with_selection(image_set: ImageSet, fraction: float = SELECTION_FRACTION, seed: int = 42,
+                   required: bool = True) -> ImageSet:
+    """``image_set`` with a "selection" split: a seeded, stratified ``fraction`` of each class of "train".
+
+    The selection images make the choices (the best LR of a mode, the
+    winner), so that validation, where the figures are reported, is read
+    once, after them: the Decathlon's test labels are withheld, so its
+    validation split is the reported one (Reference section 9). Positions
+    are drawn by ``stratified_split``: every class with two or more training
+    images gives at least one and keeps at least one; both parts keep the
+    training split's order. When nothing can be held out: ``DataError``, or
+    without ``required`` (a description) the image set as it is.
+    """
+    import tensorflow as tf
+
+    labels = image_set.labels["train"]
+    held = np.zeros(len(labels), bool)
+    classes = [np.flatnonzero(labels == label) for label in range(image_set.num_classes)]
+    for positions, chosen in zip(classes, stratified_split([len(p) for p in classes], fraction, seed, minimum=1)):
+        held[positions[chosen]] = True
+    if not held.any() and not required:
+        return image_set
+    if not held.any():
+        raise DataError(f"no class of {image_set.origin} has the 2 training images it needs to hold one out for the "
+                        "choices (the selection split); add images")
+    train_encoded = image_set.encoded
+
+    def encoded(split: str):
+        if split not in ("train", "selection"):
+            return train_encoded(split)
+        keep = tf.constant(held if split == "selection" else ~held)
+        return (train_encoded("train").enumerate().filter(lambda position, element: keep[position])
+                .map(lambda position, element: element))
+
+    files = dict(image_set.files)
+    if "train" in files:
+        files = {**files, "train": [f for f, h in zip(files["train"], held) if not h],
+                 "selection": [f for f, h in zip(files["train"], held) if h]}
+    return ImageSet(image_set.name, image_set.origin, image_set.class_names,
+                    {**image_set.labels, "train": labels[~held], "selection": labels[held]}, encoded, files,
+                    image_set.source, selection_origin(fraction))
 
 
 # --------------------------------------------------------------------------- Visual Decathlon (TFDS)
@@ -145,7 +197,7 @@ def load_decathlon(name: str) -> ImageSet:
         labels[split] = _labels_of(streams[split])
     class_names = list(info.features["label"].names)
     image_set = ImageSet(name, decathlon_origin(name), class_names, labels,
-                         lambda split: _with_int32_labels(streams[split]))
+                         lambda split: _with_int32_labels(streams[split]), source="decathlon")
     _check_labels(image_set)
     return image_set
 

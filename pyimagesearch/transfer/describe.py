@@ -51,12 +51,20 @@ def sample_images(image_set, split: str = "train", classes: int = 2, per_class: 
     return [found[p][0] for p in wanted], [found[p][1] for p in wanted]
 
 
-def write_description(image_set, folder: Path, say: Callable[[str], None]) -> DatasetDescription:
-    """Write dataset.json (validated as a ``DatasetDescription``), class_distribution.png and samples.png."""
+def write_description(image_set, folder: Path, say: Callable[[str], None], note: str | None = None) -> DatasetDescription:
+    """Write dataset.json (validated as a ``DatasetDescription``), class_distribution.png and samples.png.
+
+    dataset.json records where the data come from (``image_set.source``), how
+    the selection split was held out and ``note``, the stand-in's sentence
+    (``pretrain.standin_note``), which is also said first.
+    """
     from pyimagesearch.transfer.plots import plot_class_distribution, plot_samples
 
+    if note:
+        say(note)
     description = {"name": image_set.name, "origin": image_set.origin, "evaluation_split": "validation",
-                   **describe_labels(image_set.labels, image_set.class_names)}
+                   **describe_labels(image_set.labels, image_set.class_names), "source": image_set.source,
+                   "note": note, "selection_split": image_set.selection_split}
     images, labels = sample_images(image_set)
     description["samples"] = [image_set.class_names[label] for label in labels]
     record = DatasetDescription.from_json(description, str(Path(folder) / DatasetDescription.FILE))
@@ -74,5 +82,6 @@ def write_description(image_set, folder: Path, say: Callable[[str], None]) -> Da
         per_class = info["images_per_class"]
         parts.append(f"{split} {info['images']:,} images "
                      f"({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
-    say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts))
+    say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts)
+        + (f"; {image_set.selection_split}, for the choices" if image_set.selection_split else ""))
     return record

@@ -35,6 +35,8 @@ CLASS_NAMES = [str(digit) for digit in range(10)]
 SPLITS = ("train", "selection", "validation")
 SELECTION_IMAGES = 180
 VALIDATION_IMAGES = 180
+SELECTION_SPLIT = (f"selection: a seeded, stratified {SELECTION_IMAGES} of the 1,797 images, held out after the "
+                   f"{VALIDATION_IMAGES} of validation")
 MAX_VALUE = 16  # load_digits' pixel values are counts of set pixels in 4x4 blocks of a 32x32 bitmap: 0-16
 UPSAMPLE = 4  # 8x8 -> 32x32, ResNet50's smallest input
 PAD = 2  # 32 -> 36 px, the size the pipeline resizes a 32 px input to before its centre crop
@@ -97,10 +99,11 @@ def encoded_images(pixels: np.ndarray, labels: np.ndarray):
 
 
 def image_set_of(name: str, origin: str, class_names: list[str], pixels: dict[str, np.ndarray],
-                 labels: dict[str, np.ndarray]) -> ImageSet:
-    """An ``ImageSet`` over in-memory ``uint8`` images: ``{split: (N, H, W, C)}`` with ``{split: labels}``."""
+                 labels: dict[str, np.ndarray], selection_split: str | None = None) -> ImageSet:
+    """An ``ImageSet`` of the stand-in over in-memory ``uint8`` images: ``{split: (N, H, W, C)}`` with ``{split: labels}``."""
     labels = {split: np.asarray(split_labels, np.int32) for split, split_labels in labels.items()}
-    return ImageSet(name, origin, list(class_names), labels, lambda split: encoded_images(pixels[split], labels[split]))
+    return ImageSet(name, origin, list(class_names), labels, lambda split: encoded_images(pixels[split], labels[split]),
+                    source="standin", selection_split=selection_split)
 
 
 def load_digits(seed: int = 42) -> ImageSet:
@@ -112,4 +115,4 @@ def load_digits(seed: int = 42) -> ImageSet:
     labels = digits.target.astype(np.int32)
     parts = split_digits(labels, seed)
     return image_set_of(NAME, ORIGIN, CLASS_NAMES, {split: pixels[parts[split]] for split in SPLITS},
-                        {split: labels[parts[split]] for split in SPLITS})
+                        {split: labels[parts[split]] for split in SPLITS}, SELECTION_SPLIT)

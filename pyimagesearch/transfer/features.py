@@ -73,3 +73,7 @@ class FeatureExtractor:
 
     def validation(self) -> tuple[np.ndarray, np.ndarray]:
         return self._features("validation")
+
+    def features(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Features and labels of an unaugmented split ("validation", "selection"), computed once."""
+        return self._features(split)

@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-SPLITS = ("train", "validation")
+SPLITS = ("train", "validation")  # the splits a data set comes with; ``data.with_selection`` adds "selection"
+SOURCES = ("decathlon", "folder", "standin")  # where an ImageSet's images come from (records.transfer)
 IMAGE_TYPES = {  # suffix: what tf.io.decode_image reads, with the file's first bytes
     ".jpg": ("JPEG", (b"\xff\xd8\xff",)),
     ".jpeg": ("JPEG", (b"\xff\xd8\xff",)),
@@ -41,9 +42,11 @@ class ImageSet:
     """A classification data set: class names, labels per split and a stream of encoded images.
 
     ``labels[split]`` is an ``int32`` array in the order ``encoded(split)``
-    yields its (bytes, label) pairs; ``origin`` says where the data came from;
+    yields its (bytes, label) pairs; ``origin`` says where the data came from
+    and ``source`` which kind of data set it is (one of ``SOURCES``);
     ``files[split]`` names each image's file, in the same order, when the
-    images come from files.
+    images come from files. ``selection_split`` says how the "selection"
+    split, when there is one, was held out.
     """
 
     name: str
@@ -52,6 +55,8 @@ class ImageSet:
     labels: dict[str, np.ndarray]
     _encoded: Callable[[str], object] = field(repr=False)
     files: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    source: str = "folder"
+    selection_split: str | None = None
 
     @property
     def num_classes(self) -> int:
@@ -145,17 +150,17 @@ def list_class_folder(folder: str | os.PathLike) -> dict[str, list[Path]]:
     return classes
 
 
-def stratified_split(counts: list[int], fraction: float, seed: int) -> list[np.ndarray]:
+def stratified_split(counts: list[int], fraction: float, seed: int, minimum: int = 0) -> list[np.ndarray]:
     """Per class, the positions (0..count-1) held out for validation.
 
-    Each class gives ``min(count - 1, round(count * fraction))`` images, picked
-    by a permutation seeded with ``seed``, so every class keeps at least one
-    training image and the split is the same on every run.
+    Each class gives ``min(count - 1, max(minimum, round(count * fraction)))``
+    images, picked by a permutation seeded with ``seed``, so every class keeps
+    at least one training image and the split is the same on every run.
     """
     rng = np.random.default_rng(seed)
     held_out = []
     for count in counts:
-        n_val = min(count - 1, int(round(count * fraction)))
+        n_val = min(count - 1, max(minimum, int(round(count * fraction))))
         held_out.append(np.sort(rng.permutation(count)[:n_val]))
     return held_out
 

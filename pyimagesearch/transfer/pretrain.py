@@ -42,6 +42,7 @@ from pyimagesearch.core.run import RunFolder, RunFolderError, settings_digest
 from pyimagesearch.lenet.data import CLASS_NAMES, load_fashion_mnist
 from pyimagesearch.records.standin import Pretraining
 from pyimagesearch.records.transfer import TransferRun
+from pyimagesearch.transfer.batchnorm import batchnorm_layers, reestimate_batchnorm  # noqa: F401  (named here too)
 from pyimagesearch.transfer.digits import NAME as DIGITS, TARGET_NOTE, image_set_of, stratified_parts
 from pyimagesearch.transfer.settings import TransferSettings
 
@@ -142,6 +143,14 @@ def transfer_settings(settings: PretrainSettings, image_set) -> TransferSettings
                             seed=settings.seed)
 
 
+def pretraining_of(weights: str) -> Pretraining | None:
+    """The ``Pretraining`` record of a base file this module wrote (``weights`` its path), else None."""
+    path = Path(weights)
+    if path.name != BASE_FILE or not path.parent.name.startswith(f"{WEIGHTS_NAME}-"):
+        return None
+    return Pretraining.read(path.parent) if (path.parent / Pretraining.FILE).is_file() else None
+
+
 def finished_base(folder: Path) -> Path:
     """The base weights file of a finished pretraining folder, checked against its record."""
     record = Pretraining.read(folder)
@@ -215,54 +224,6 @@ def images_per_second(run_dir: Path, train_images: int) -> float:
 
     seconds = [row["seconds"] for row in read_history(run_dir / "history.csv")]
     return round(train_images / float(np.median(seconds[1:] or seconds)), 1)
-
-
-def batchnorm_layers(layer) -> list:
-    """Every ``BatchNormalization`` layer inside ``layer``, nested models included, in order."""
-    import keras
-
-    if isinstance(layer, keras.layers.BatchNormalization):
-        return [layer]
-    return [found for inner in getattr(layer, "layers", []) for found in batchnorm_layers(inner)]
-
-
-def reestimate_batchnorm(model, batches) -> int:
-    """Set each BatchNormalization layer's moving mean and variance to its batch statistics' average over ``batches``.
-
-    The moving averages (momentum 0.99) of a short training lag behind its
-    weights, and the base is then used in inference mode (feature extraction
-    calls it with ``training=False``). As SWA's ``update_bn`` does (Izmailov
-    et al. 2018), the model runs forward in training mode over ``batches``,
-    each layer normalising with its batch's statistics; the moving statistics
-    become the average of those, weighted by batch size. No weight changes.
-    Returns the number of images used.
-    """
-    import tensorflow as tf
-
-    layers = batchnorm_layers(model)
-    momenta = [layer.momentum for layer in layers]
-    sums = [[np.zeros(layer.moving_mean.shape), np.zeros(layer.moving_variance.shape)] for layer in layers]
-    images = 0
-    try:
-        for layer in layers:
-            layer.momentum = 0.0  # after a forward pass the moving statistics are that batch's
-        forward = tf.function(lambda x: model(x, training=True))
-        for x, _ in batches:
-            forward(x)
-            count = int(x.shape[0])
-            images += count
-            for total, layer in zip(sums, layers):
-                total[0] += count * layer.moving_mean.numpy()
-                total[1] += count * layer.moving_variance.numpy()
-    finally:
-        for layer, momentum in zip(layers, momenta):
-            layer.momentum = momentum
-    if images == 0:
-        raise ValueError("Argument `batches` must hold at least one batch. Received: no batch")
-    for (mean, variance), layer in zip(sums, layers):
-        layer.moving_mean.assign(mean / images)
-        layer.moving_variance.assign(variance / images)
-    return images
 
 
 def finish_base(settings: PretrainSettings, image_set, run_dir: Path, path: Path) -> dict:

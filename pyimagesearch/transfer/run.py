@@ -16,7 +16,16 @@ Every epoch trains on its own pipeline, whose order and crops depend on
 (seed, epoch) only, so a run resumed in the middle and one LR of a sweep run
 alone train on the very batches of the uninterrupted sweep. The epochs are
 ``core.loop.train_epochs``'s: a fine-tuning run saves a checkpoint after every
-epoch and, killed, resumes after its last finished epoch.
+epoch and, killed, resumes after its last finished epoch. A fine-tuning run
+with ``settings.bn_images`` re-estimates its BatchNorm statistics before
+every evaluation (``batchnorm.BatchNormRefresh``).
+
+The history's validation columns are the validation split's (the curves).
+When the data set has a "selection" split (held out of the training split
+for the choices), the final model is scored once on it and on validation,
+image by image: ``selection_accuracy`` in metrics.json, and correctness.json
+(``records.transfer.ImageCorrectness``) for the paired comparisons of the
+summary.
 """
 
 from __future__ import annotations
@@ -41,15 +50,17 @@ from pyimagesearch.core.run import RunFolder
 from pyimagesearch.core.tensorboard import LOG_DIR
 from pyimagesearch.core.training import compile_classifier
 from pyimagesearch.lr_policies import multistep_lr
-from pyimagesearch.records.transfer import TransferRun
+from pyimagesearch.records.transfer import ImageCorrectness, TransferRun
+from pyimagesearch.transfer.batchnorm import BatchNormRefresh
 from pyimagesearch.transfer.features import FeatureExtractor, feature_batches
 from pyimagesearch.transfer.models import BASE_NAME, ModelPool, Models, build_models
 from pyimagesearch.transfer.pipeline import make_pipeline
+from pyimagesearch.transfer.scoring import score_images
 from pyimagesearch.transfer.settings import TransferSettings, run_name
 
 RUN_KIND = "transfer-run"
 HISTORY_FIELDS = ["epoch", "lr", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-RUN_FILES = ("history.csv", "curves.png", "metrics.json", "model.weights.h5")
+RUN_FILES = ("history.csv", "curves.png", "metrics.json", "model.weights.h5", ImageCorrectness.FILE)
 
 
 def epoch_line(label: str, epochs: int):
@@ -83,8 +94,9 @@ def _value(number) -> float | None:
 
 def run_record(rows: list[dict], mode: str, lr: float, settings: TransferSettings, wall_seconds: float,
                steps_per_epoch: int, image_set, diverged: str | None,
-               extractor: FeatureExtractor | None) -> TransferRun:
+               extractor: FeatureExtractor | None, correctness: ImageCorrectness | None = None) -> TransferRun:
     """The ``TransferRun`` record (metrics.json) of a run from its history rows (``read_history``)."""
+    selection = correctness.correct("selection") if correctness is not None else None
     history = {key: [row[key] for row in rows] for key in HISTORY_FIELDS}
     val_accuracy = np.asarray(history["val_accuracy"], float)
     best = int(np.nanargmax(val_accuracy)) if np.isfinite(val_accuracy).any() else len(rows) - 1
@@ -106,6 +118,8 @@ def run_record(rows: list[dict], mode: str, lr: float, settings: TransferSetting
         feature_seconds=None if extractor is None else round(extractor.seconds, 3),
         diverged=diverged,
         settings=settings.as_dict(),
+        selection_accuracy=None if selection is None else float(selection.mean()),
+        selection_images=image_set.size("selection") if "selection" in image_set.labels else 0,
     )
 
 
@@ -138,8 +152,8 @@ def train_run(image_set, mode: str, lr: float, settings: TransferSettings, run_d
     Feature extraction needs the ``extractor`` whose base it trains on. A
     loss that becomes NaN/inf or exceeds 4 x ln(number of classes) (the
     loss of the zero-initialised head) stops the run early; it is still a
-    finished run, with the reason in ``metrics["diverged"]``: for an LR sweep
-    a too-high LR is a result, not an error.
+    finished run, with the reason in ``metrics["diverged"]``, listed by the
+    summary and never ranked.
 
     ``pool`` (a ``models.ModelPool``) lends the models of the sweep's
     earlier runs of this mode, restored; without it they are built anew.
@@ -210,6 +224,10 @@ def _train(image_set, mode: str, lr: float, settings: TransferSettings, run_dir:
 
         def validation():
             return make_pipeline(image_set.encoded("validation"), settings.image_size, batch_size)
+
+        def refresh_batches():
+            batches = -(-min(settings.bn_images, image_set.size("train")) // batch_size)
+            return make_pipeline(image_set.encoded("train"), settings.image_size, batch_size).take(batches)
     else:
         def train(epoch):
             return feature_batches(*extractor.training(epoch), settings.batch_size, shuffle_seed=settings.seed,
@@ -231,24 +249,31 @@ def _train(image_set, mode: str, lr: float, settings: TransferSettings, run_dir:
             epoch_line(label, settings.epochs), say,
             reference_loss=lambda trainer, val: math.log(image_set.num_classes),
             distribution=distribution, checkpoint=checkpoint, resume_epoch=resumed,
-            callbacks=[multistep_scheduler(lr, settings.milestones, settings.gamma)],
+            callbacks=[multistep_scheduler(lr, settings.milestones, settings.gamma),
+                       *([BatchNormRefresh(refresh_batches)] if mode == "finetune" and settings.bn_images else [])],
             tensorboard=run_dir / LOG_DIR if tensorboard else None, verbose=int(progress and mode == "finetune"),
             label=label, started=started)
     if trained.diverged:
-        say(f"{label} stopped: {trained.diverged} (the LR is too high for this run)")
+        say(f"{label} stopped in epoch {len(trained.history)}: {trained.diverged}; kept as a diverged run, listed and "
+            "never ranked")
     rows = read_history(run_dir / "history.csv")
     axes = plot_curves(rows, title=f"{image_set.name}: {label}", stopped=trained.diverged or None)
     save_figure(axes[0].figure, run_dir / "curves.png")
     if save_weights:
         write_weights(built[-1].model, run_dir / "model.weights.h5")
     steps_per_epoch = steps_per_epoch_of(image_set.size("train"), batch_size, distribution.multiworker)
+    correctness = None
+    if "selection" in image_set.labels and not trained.diverged:
+        correctness = score_images(image_set, mode, built[-1], settings, batch_size, extractor)
+        correctness.write(run_dir)
     record = run_record(rows, mode, lr, settings, trained.wall_seconds, steps_per_epoch, image_set,
-                        trained.diverged or None, extractor)
+                        trained.diverged or None, extractor, correctness)
     record.write(run_dir)
     if checkpoint:
         checkpoint.clear()
+    selection = f", selection {_shown(record.selection_accuracy)}" if record.selection_images else ""
     say(f"{label} done: best val_accuracy {_shown(record.best_val_accuracy)} (epoch {record.best_epoch}), "
-        f"final {_shown(record.final_val_accuracy)}, {record.wall_seconds:.1f} s")
+        f"final {_shown(record.final_val_accuracy)}{selection}, {record.wall_seconds:.1f} s")
     return record
 
 

@@ -67,11 +67,18 @@ def quick_reasons(settings: "TransferSettings", finished: set[tuple[str, float]]
     """Why a finished sweep is not the task's full answer (empty when it is).
 
     The task's answer is the seven runs of ``TASK_LRS`` (both modes) trained
-    for at least ``TASK_EPOCHS`` epochs from ImageNet's weights; ``finished``
-    holds the (mode, LR) of the sweep's finished runs.
+    for at least ``TASK_EPOCHS`` epochs from ImageNet's weights, or from the
+    stand-in's base pretrained at its full settings; ``finished`` holds the
+    (mode, LR) of the sweep's finished runs.
     """
+    from pyimagesearch.transfer.pretrain import pretraining_of
+
     reasons = []
-    if settings.weights != "imagenet" and Path(settings.weights).name != IMAGENET_NOTOP_FILE:
+    standin = pretraining_of(settings.weights)
+    if standin is not None:  # the offline stand-in's base, which every output names: full once it is fully pretrained
+        if standin.quick:
+            reasons.append("the stand-in base's quick pretraining on Fashion-MNIST")
+    elif settings.weights != "imagenet" and Path(settings.weights).name != IMAGENET_NOTOP_FILE:
         reasons.append(f"weights {settings.weights}, not ImageNet's")
     if settings.epochs < TASK_EPOCHS:
         reasons.append(f"{settings.epochs} epochs, fewer than the task's {TASK_EPOCHS}")
@@ -107,7 +114,12 @@ def dtype_policy(name: str):
 
 @dataclass(frozen=True)
 class TransferSettings:
-    """Everything besides mode and LR that defines a run; a kept run must match it."""
+    """Everything besides mode and LR that defines a run; a kept run must match it.
+
+    ``bn_images``: training images whose batch statistics replace the
+    BatchNorm statistics of a fine-tuning run before each evaluation
+    (``batchnorm.BatchNormRefresh``); 0 keeps the moving averages.
+    """
 
     data: str
     epochs: int
@@ -119,6 +131,7 @@ class TransferSettings:
     weights: str
     dtype_policy: str
     seed: int
+    bn_images: int = 0
 
     def as_dict(self) -> dict:
         return {**asdict(self), "milestones": list(self.milestones)}

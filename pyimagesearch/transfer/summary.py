@@ -1,28 +1,33 @@
 """summary.md of a transfer-learning sweep: every run, the best LR per mode, the winner, the comparison.
 
-Only runs that trained to the end are ranked: a diverged run (stopped on a
-NaN/inf or exploding loss) is listed with its reason but is never a mode's
-best, the winner or tied with it. When no run beats chance (1 / classes) by
-more than its standard error, the summary says so before anything else.
+One split discipline (Reference section 9): the selection images, held out
+of the training split, make every choice (a mode's best LR, the winner, which
+mode is ahead, which depends more on the LR); the validation images report
+the chosen runs' figures, read once, after the choice (the Decathlon's test
+labels are withheld). Every sentence of the kind "the winner is", "tied",
+"ahead", "depends more" comes from ``pyimagesearch.verdicts``: exact McNemar
+on the runs' per-image correctness (correctness.json), the chance check first
+(no winner among runs that do not beat 1 / classes by more than their
+standard error), a diverged run never ranked, and learning-rate sensitivity
+over the LRs both modes share. A sweep of runs without a selection split
+(written before it existed) is ranked on validation, and the summary says
+that those figures are then optimistic.
 
-The runs are read through their records (``records.transfer.TransferRun``,
-and ``DatasetDescription`` for the number of classes): a file that fails
-validation raises ``RecordError``, one sentence naming the file and the
+The runs are read through their records (``records.transfer``): a file that
+fails validation raises ``RecordError``, one sentence naming the file and the
 field, and no summary is written from it.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
+from pyimagesearch import verdicts
 from pyimagesearch.core.outputs import prepare_dir, write_text
-from pyimagesearch.records.transfer import DatasetDescription, TransferRun
+from pyimagesearch.records.transfer import DatasetDescription, ImageCorrectness, TransferRun
 from pyimagesearch.stats import binomial_standard_error
-from pyimagesearch.transfer.settings import MODE_NAMES, MODES
-
-LEVEL = 0.0005  # accuracies (and spreads) closer than 0.05 points are called equal: they print alike at 0.1%
+from pyimagesearch.transfer.settings import MODE_NAMES, MODES, run_name
 
 
 def load_finished_runs(folder: Path) -> list[TransferRun]:
@@ -31,154 +36,229 @@ def load_finished_runs(folder: Path) -> list[TransferRun]:
     return sorted(runs, key=lambda m: (m.mode, m.lr))
 
 
+def load_correctness(folder: Path, runs: Sequence[TransferRun]) -> dict[str, ImageCorrectness]:
+    """``{run name: ImageCorrectness}`` of the runs whose folder holds a correctness.json."""
+    paths = {run_name(m.mode, m.lr): Path(folder) / run_name(m.mode, m.lr) / ImageCorrectness.FILE for m in runs}
+    return {name: ImageCorrectness.read(path) for name, path in paths.items() if path.is_file()}
+
+
 def chance_level(folder: Path) -> float | None:
     """1 / classes from the sweep's dataset.json, or None without it."""
+    description = read_description(folder)
+    return None if description is None else 1 / description.num_classes
+
+
+def read_description(folder: Path) -> DatasetDescription | None:
     path = Path(folder) / DatasetDescription.FILE
-    if not path.exists():
-        return None
-    return 1 / DatasetDescription.read(path).num_classes
-
-
-def ranked(runs: Sequence[TransferRun]) -> list[TransferRun]:
-    """The runs that did not diverge: the only ones a ranking may name."""
-    return [m for m in runs if not m.diverged]
-
-
-def _score(metrics: TransferRun) -> tuple[float, float]:
-    final, best = metrics.final_val_accuracy, metrics.best_val_accuracy
-    return (-math.inf if final is None else final, -math.inf if best is None else best)
-
-
-def best_runs(runs: Sequence[TransferRun]) -> dict[str, TransferRun]:
-    """Per mode, the run with the highest final validation accuracy among those that did not diverge.
-
-    Ties go to the highest best accuracy, then to the first run in ``runs``.
-    """
-    best = {}
-    for metrics in ranked(runs):
-        mode = metrics.mode
-        if mode not in best or _score(metrics) > _score(best[mode]):
-            best[mode] = metrics
-    return best
-
-
-def beats_chance(metrics: TransferRun, chance: float) -> bool:
-    """Final validation accuracy above chance by more than its standard error, sqrt(p (1 - p) / validation images)."""
-    final = metrics.final_val_accuracy
-    images = metrics.val_images
-    if final is None or not images:
-        return False
-    return final - chance > binomial_standard_error(final, images)
+    return DatasetDescription.read(path) if path.exists() else None
 
 
 def percent(value) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def _seconds(value: float | None, digits: int) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f} s"
+def label(m: TransferRun) -> str:
+    return f"{m.mode} at lr {m.lr:g}"
 
 
-def comparison(runs: Sequence[TransferRun]) -> str:
-    """A paragraph comparing fine-tuning with feature extraction, computed from the runs' numbers."""
-    best = best_runs(runs)
+class Choices:
+    """What the choices are made on: each run's selection correctness, else its selection or validation accuracy.
+
+    ``on_selection`` is False for runs without a selection split (older
+    records): the choices then fall back to the validation accuracy.
+    """
+
+    def __init__(self, runs: Sequence[TransferRun], correctness: Mapping[str, ImageCorrectness] | None = None):
+        self.runs, self.correctness = list(runs), dict(correctness or {})
+        finished = [m for m in self.runs if not m.diverged]
+        self.on_selection = bool(finished) and all(m.selection_images for m in finished)
+        self.images = (finished[0].selection_images if self.on_selection else finished[0].val_images) if finished else 0
+        self.split = "selection" if self.on_selection else "validation"
+
+    def accuracy(self, m: TransferRun) -> float | None:
+        return m.selection_accuracy if self.on_selection else m.final_val_accuracy
+
+    def score(self, m: TransferRun):
+        """Per-image correctness when every finished run has it, else the accuracy."""
+        finished = [r for r in self.runs if not r.diverged]
+        if self.on_selection and all(run_name(r.mode, r.lr) in self.correctness for r in finished):
+            return self.correctness[run_name(m.mode, m.lr)].correct("selection")
+        return self.accuracy(m)
+
+    def best_runs(self) -> dict[str, TransferRun]:
+        """Per mode, the finished run with the highest accuracy on the choice split (the first on a tie)."""
+        best = {}
+        for m in self.runs:
+            if m.diverged or self.accuracy(m) is None:
+                continue
+            if m.mode not in best or self.accuracy(m) > self.accuracy(best[m.mode]):
+                best[m.mode] = m
+        return best
+
+    def verdict_of_winner(self, chance: float | None) -> verdicts.Verdict:
+        entries = [(label(m), None if m.diverged else self.score(m), m.diverged) for m in self.runs]
+        images = None if any(e[1] is not None and not isinstance(e[1], float) for e in entries) else self.images
+        return verdicts.winner(entries, chance=chance, images=images)
+
+
+def best_runs(runs: Sequence[TransferRun], correctness=None) -> dict[str, TransferRun]:
+    """Per mode, the best finished run on the selection images (validation for older records)."""
+    return Choices(runs, correctness).best_runs()
+
+
+def reported(m: TransferRun) -> str:
+    """A chosen run's validation figure, with its binomial standard error."""
+    final = m.final_val_accuracy
+    if final is None:
+        return "n/a"
+    error = binomial_standard_error(final, m.val_images)
+    return f"{percent(final)} (standard error {100 * error:.1f} points on {m.val_images:,} validation images)"
+
+
+def split_sentence(choices: Choices, runs: Sequence[TransferRun]) -> str:
+    if choices.on_selection:
+        return (f"The choices (each mode's best learning rate, the winner, the comparisons) are made on the "
+                f"{choices.images:,} selection images held out of the training split; the figures reported for the "
+                "chosen runs are their validation accuracy, read once, after the choice.")
+    return ("These runs have no selection split, so the choices below are made on the validation images that also "
+            "report them: their figures are optimistic.")
+
+
+def comparison(runs: Sequence[TransferRun], correctness=None) -> str:
+    """A paragraph comparing fine-tuning with feature extraction, every claim from ``verdicts``."""
+    choices = Choices(runs, correctness)
+    best = choices.best_runs()
     if set(best) != set(MODES):
         if not best:
-            return "Every run diverged, so the two modes cannot be compared; lower the learning rates."
+            return "Every run diverged, so the two modes cannot be compared."
         present, missing = next(iter(best)), next(m for m in MODES if m not in best)
         if any(m.mode == missing for m in runs):
             return (f"Every {MODE_NAMES[missing]} run diverged, so only {MODE_NAMES[present]} has a result; train "
                     f"{MODE_NAMES[missing]} with lower learning rates to compare the two.")
         return f"Only {MODE_NAMES[present]} runs are finished; train with --mode {missing} as well to compare the two."
     ft, fe = best["finetune"], best["feature"]
-    gap = _score(ft)[0] - _score(fe)[0]
-    if abs(gap) < LEVEL:
-        verdict = "the two end level"
+    names = (f"fine-tuning (lr {ft.lr:g})", f"feature extraction (lr {fe.lr:g})")
+    a, b = choices.score(ft), choices.score(fe)
+    if isinstance(a, float):
+        verdict = verdicts.winner([(names[0], a, None), (names[1], b, None)], images=choices.images)
+        said = verdict.sentence()
     else:
-        verdict = f"{'fine-tuning' if gap > 0 else 'feature extraction'} is ahead by {100 * abs(gap):.1f} points"
-    ratio = ft.wall_seconds / fe.wall_seconds if fe.wall_seconds else math.inf
-    text = (
-        f"Fine-tuning's best run (lr {ft.lr:g}) ends at {percent(ft.final_val_accuracy)} validation accuracy and "
-        f"feature extraction's best (lr {fe.lr:g}) at {percent(fe.final_val_accuracy)}: {verdict}. "
-        f"A fine-tuning run took {ft.wall_seconds:.1f} s against {fe.wall_seconds:.1f} s "
-        f"({ratio:.1f} times as long), {_seconds(ft.seconds_per_epoch, 2)} against {_seconds(fe.seconds_per_epoch, 3)} per epoch."
-    )
-    spans = {}
-    for mode in MODES:
-        finals = [m.final_val_accuracy for m in ranked(runs) if m.mode == mode and m.final_val_accuracy is not None]
-        if len(finals) >= 2:
-            spans[mode] = (min(finals), max(finals), len(finals))
-    if len(spans) == 2:
-        width = {mode: hi - lo for mode, (lo, hi, _) in spans.items()}
-        described = [f"{MODE_NAMES[m]}'s from {percent(lo)} to {percent(hi)} over {n} LRs" for m, (lo, hi, n) in spans.items()]
-        if abs(width["finetune"] - width["feature"]) < LEVEL:
-            judgement = ("neither mode's final accuracy changes with the learning rate" if max(width.values()) < LEVEL
-                         else "both depend equally on the learning rate")
-        else:
-            judgement = f"{MODE_NAMES[max(width, key=width.get)]} depends more on the learning rate"
-        text += f" Across the learning rates that did not diverge, final accuracy ranges {described[0]} and {described[1]}, so {judgement}."
-    return text
+        said = verdicts.compare_paired_images(a, b, names).sentence()
+    text = (f"On the {choices.split} images, {said[0].lower() + said[1:]}. Their validation accuracy: fine-tuning "
+            f"{percent(ft.final_val_accuracy)}, feature extraction {percent(fe.final_val_accuracy)}.")
+    if ft.wall_seconds > 0 and fe.wall_seconds > 0:
+        text += (" Seconds per run, fine-tuning against feature extraction: "
+                 f"{verdicts.ratio_sentence(round(ft.wall_seconds, 1), round(fe.wall_seconds, 1), 'seconds')}.")
+    results = {mode: [(m.lr, None if m.diverged else choices.accuracy(m)) for m in runs if m.mode == mode]
+               for mode in MODES}
+    sensitivity = verdicts.sensitivity([lr for lr, _ in results["finetune"]], [acc for _, acc in results["finetune"]],
+                                       [lr for lr, _ in results["feature"]], [acc for _, acc in results["feature"]],
+                                       ("fine-tuning", "feature extraction"), images=choices.images)
+    return text + f" Learning-rate sensitivity on the {choices.split} images: {sensitivity.sentence()}."
 
 
-def chance_paragraph(runs: Sequence[TransferRun], chance: float) -> str:
-    """The warning that opens summary.md when no run beats chance, or ""."""
-    if any(beats_chance(m, chance) for m in ranked(runs)):
+def winner_lines(runs: Sequence[TransferRun], chance: float | None, correctness=None) -> list[str]:
+    """The winner paragraph: the verdict on the choice split, then the winner's validation figure."""
+    choices = Choices(runs, correctness)
+    verdict = choices.verdict_of_winner(chance)
+    by_label = {label(m): m for m in runs}
+    if verdict.leader is not None:
+        return [f"**Winner: {verdict.leader}**, chosen on the {choices.split} images ({verdict.sentence()}). Its "
+                f"validation accuracy, read after the choice: {reported(by_label[verdict.leader])}."]
+    if verdict.outcome == "no difference detected":
+        shown = "; ".join(f"{name} {reported(by_label[name])}" for name in verdict.names)
+        return [f"**No winner: {verdict.sentence()}** on the {choices.split} images. Validation accuracy of the two, "
+                f"read after the choice: {shown}."]
+    return [f"**No winner**: {verdict.reason}."]
+
+
+def chance_paragraph(runs: Sequence[TransferRun], chance: float, correctness=None) -> str:
+    """The warning that opens summary.md when no finished run beats chance (the winner's own check), or ""."""
+    verdict = Choices(runs, correctness).verdict_of_winner(chance)
+    if verdict.outcome != "not comparable" or "chance" not in verdict.reason:
         return ""
-    return (f"**No run beats chance.** With {round(1 / chance)} classes chance is {percent(chance)}, and no run that "
-            "finished has a final validation accuracy above it by more than its standard error "
-            "(sqrt(p(1-p)/n) on the validation images), so the ranking below does not separate the learning rates "
-            "or the modes.")
+    return (f"**No run beats chance.** With {round(1 / chance)} classes chance is {percent(chance)}: {verdict.reason}, "
+            "so the ranking below does not separate the learning rates or the modes.")
 
 
-def summary_markdown(dataset: str, runs: Sequence[TransferRun], chance: float | None = None) -> str:
-    """summary.md: every run, the best LR per mode, the winner and the comparison; diverged runs listed, not ranked."""
+def summary_markdown(dataset: str, runs: Sequence[TransferRun], chance: float | None = None,
+                     correctness: Mapping[str, ImageCorrectness] | None = None,
+                     description: DatasetDescription | None = None, preface: Sequence[str] = ()) -> str:
+    """summary.md: the stand-in note and data first, every run, the best LR per mode, the winner, the comparison.
+
+    ``preface``: sentences that come before everything else (the stand-in's
+    note, the pretraining); ``description`` gives the data set's provenance.
+    """
     if not runs:
         raise ValueError("Argument `runs` must hold at least one run.")
+    choices = Choices(runs, correctness)
     lines = [f"# Transfer learning on {dataset}", ""]
-    warning = chance_paragraph(runs, chance) if chance else ""
+    for sentence in preface:
+        lines += [sentence, ""]
+    if description is not None:
+        lines += [data_sentence(description), ""]
+    warning = chance_paragraph(runs, chance, correctness) if chance else ""
     if warning:
         lines += [warning, ""]
     lines += [
-        "Runs are ranked by final validation accuracy, the accuracy of the model a run ends with; the best "
-        "accuracy picks its epoch on the same validation images, so it is optimistic. Diverged runs are not ranked.",
+        split_sentence(choices, runs) + " Diverged runs are listed, never ranked; the best validation accuracy picks "
+        "its epoch on the validation images, so it is shown only as a curve's peak.",
         "",
-        "| mode | lr | best val accuracy (epoch) | final val accuracy | epochs | wall time (s) | note |",
-        "|---|---|---|---|---|---|---|",
+        "| mode | lr | selection accuracy | final val accuracy | best val accuracy (epoch) | epochs | wall time (s) | note |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in runs:
         note = f"diverged: {m.diverged}" if m.diverged else ""
         lines.append(
-            f"| {m.mode} | {m.lr:g} | {percent(m.best_val_accuracy)} ({m.best_epoch}) | "
-            f"{percent(m.final_val_accuracy)} | {m.epochs} | {m.wall_seconds:.1f} | {note} |"
+            f"| {m.mode} | {m.lr:g} | {percent(m.selection_accuracy)} | {percent(m.final_val_accuracy)} | "
+            f"{percent(m.best_val_accuracy)} ({m.best_epoch}) | {m.epochs} | {m.wall_seconds:.1f} | {note} |"
         )
-    best = best_runs(runs)
-    lines += ["", "## Best learning rate per mode", ""]
+    best = choices.best_runs()
+    lines += ["", f"## Best learning rate per mode (on the {choices.split} images)", ""]
     for mode in MODES:
         if mode in best:
             m = best[mode]
-            lines.append(f"- {MODE_NAMES[mode]}: lr {m.lr:g}, final {percent(m.final_val_accuracy)}, "
-                         f"best {percent(m.best_val_accuracy)}")
+            chosen = f"selection {percent(m.selection_accuracy)}; " if choices.on_selection else ""
+            lines.append(f"- {MODE_NAMES[mode]}: lr {m.lr:g}, {chosen}validation {percent(m.final_val_accuracy)}")
         elif any(m.mode == mode for m in runs):
             lines.append(f"- {MODE_NAMES[mode]}: none, every run diverged")
-    if best:
-        winner = max(best.values(), key=_score)
-        tied = [m for m in ranked(runs) if m is not winner and _score(m) == _score(winner)]
-        tie = " (tied with " + ", ".join(f"{m.mode} at lr {m.lr:g}" for m in tied) + ")" if tied else ""
-        lines += ["", f"**Winner: {winner.mode} at lr {winner.lr:g}** with {percent(winner.final_val_accuracy)} "
-                      f"final validation accuracy{tie}."]
-    else:
-        lines += ["", "**No winner: every run diverged.**"]
+    lines += [""] + winner_lines(runs, chance, correctness)
     diverged = [m for m in runs if m.diverged]
     if diverged:
         lines += ["", "## Diverged runs (not ranked)", ""]
-        lines += [f"- {m.mode} at lr {m.lr:g}: stopped in epoch {m.epochs}, {m.diverged}" for m in diverged]
-    lines += ["", "## Fine-tuning or feature extraction", "", comparison(runs), ""]
+        lines += [f"- {label(m)}: stopped in epoch {m.epochs}, {m.diverged}" for m in diverged]
+    lines += ["", "## Fine-tuning or feature extraction", "", comparison(runs, correctness), ""]
     return "\n".join(lines)
 
 
-def write_summary(folder: Path, dataset: str, runs: Sequence[TransferRun] | None = None) -> str:
-    """Write ``folder/summary.md`` from ``runs`` (default: the finished runs in ``folder``) and return its text."""
+SOURCE_WORDS = {"decathlon": "a Visual Decathlon target", "folder": "a folder of the user's own images",
+                "standin": "the offline stand-in for a Visual Decathlon target"}
+
+
+def data_sentence(description: DatasetDescription) -> str:
+    """Where the data come from, from dataset.json: the Decathlon, a user's folder or the stand-in."""
+    kind = description.provenance
+    withheld = " (the Decathlon's test labels are withheld)" if kind == "decathlon" else ""
+    words = "" if kind == "standin" else f"{SOURCE_WORDS[kind]}, "  # the stand-in's origin says what it is
+    return (f"Data: {description.name}, {words}{description.origin}, {description.num_classes} classes; figures are "
+            f"reported on its {description.evaluation_split} split{withheld}.")
+
+
+def write_summary(folder: Path, dataset: str, runs: Sequence[TransferRun] | None = None,
+                  preface: Sequence[str] = ()) -> str:
+    """Write ``folder/summary.md`` from ``runs`` (default: the finished runs in ``folder``) and return its text.
+
+    It opens with the stand-in's note (dataset.json) and the pretraining of a
+    stand-in base (its ``Pretraining`` record), then ``preface``.
+    """
+    from pyimagesearch.transfer.pretrain import describe_pretraining, pretraining_of
+
     runs = load_finished_runs(folder) if runs is None else runs
-    text = summary_markdown(dataset, runs, chance_level(folder))
+    description = read_description(folder)
+    note = description.note if description is not None and description.note else None
+    bases = [pretraining_of(weights) for weights in dict.fromkeys(m.settings.get("weights") for m in runs)
+             if isinstance(weights, str)]
+    preface = [*([note] if note else []), *(f"Base: {describe_pretraining(base)}." for base in bases if base), *preface]
+    text = summary_markdown(dataset, runs, chance_level(folder), load_correctness(folder, runs), description, preface)
     write_text(prepare_dir(folder) / "summary.md", text)
     return text

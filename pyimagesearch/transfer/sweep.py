@@ -87,7 +87,8 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
 def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Sequence[tuple[str, float]],
               load_images: Callable[[], Any], config: Mapping[str, Any], *, describe: bool = False,
               overwrite: bool = False, distribution=None, save_weights: bool = False,
-              tensorboard: bool = False, progress: bool = False, echo: Callable[[str], None] = print) -> None:
+              tensorboard: bool = False, progress: bool = False, echo: Callable[[str], None] = print,
+              note: str | None = None) -> None:
     """Describe the data set in ``folder`` and train the ``requested`` (mode, LR) runs not yet finished.
 
     ``load_images()`` gives the ``ImageSet``; it is called once the folder is
@@ -97,6 +98,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
     at quick settings. ``distribution`` (a ``distribute.Distribution``, None
     for one device) trains the fine-tuning runs; under multi-worker its
     worker keeps the other workers' folders inside a chief's out of ``overwrite``.
+    ``note``: the stand-in's sentence, said first in transfer.log and dataset.json.
     """
     folder = Path(folder)
     created = not folder.exists()
@@ -119,7 +121,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
                     for entry in (CONFIG_NAME, LOCK_NAME):
                         (folder / entry).unlink(missing_ok=True)
                 raise
-            _describe_and_train(run, folder, name, settings, image_set, requested, config, describe, workers,
+            _describe_and_train(run, folder, name, settings, image_set, requested, config, describe, workers, note,
                                 dict(overwrite=overwrite, save_weights=save_weights, progress=progress,
                                      distribution=distribution, tensorboard=tensorboard))
     finally:
@@ -129,7 +131,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
 
 def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: TransferSettings, image_set,
                         requested: Sequence[tuple[str, float]], config: Mapping[str, Any], describe: bool,
-                        workers: set[str], options: dict) -> None:
+                        workers: set[str], note: str | None, options: dict) -> None:
     """Write the description, train, write summary.md, then complete.json when every run folder is finished.
 
     A run left unfinished by an earlier command keeps the sweep unfinished;
@@ -140,7 +142,7 @@ def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: Trans
     from pyimagesearch.transfer.describe import write_description
 
     say = RunLog(folder / "transfer.log", append=True)
-    write_description(image_set, folder, say)
+    write_description(image_set, folder, say, note)
     if describe:
         if not run.resumed:
             run.complete(quick=True, summary={"dataset": name, "runs": [], "quick_because": ["the description only"]})

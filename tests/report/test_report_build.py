@@ -159,7 +159,7 @@ def test_an_empty_root_lists_every_command_and_a_failed_attempt(tmp_path):
     transfer = page.text_of("q3-1")
     assert ("The report ran python transfer.py --describe --dataset vgg-flowers on 2026-11-27 10:00; it stopped after 14 s: "
             "visual_domain_decathlon/vgg-flowers is not prepared") in transfer
-    assert "No stand-in result is shown here" in transfer
+    assert "Offline, the stated stand-in answers instead" in transfer and "No result of either is here yet" in transfer
     assert "13 not computed yet" not in empty.html and "12 not computed yet" in empty.html
 
 

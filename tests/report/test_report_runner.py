@@ -80,7 +80,7 @@ def test_states_of_the_training_folders(tmp_path):
 
 
 def test_a_transfer_sweep_with_6_of_7_full_runs_is_unfinished(tmp_path):
-    target = tmp_path / "transfer" / "vgg-flowers"
+    target = tmp_path / "transfer" / "digits"  # questions.TRANSFER_DATASET: the offline stand-in
     target.mkdir(parents=True)  # transfer.py makes the folder before it finds out it is offline
     assert state(tmp_path, "transfer") == "missing"
     write_json(target / "dataset.json", {})

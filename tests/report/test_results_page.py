@@ -33,7 +33,7 @@ FINISHED = "2026-11-27T18:40:00+00:00"
 ENVIRONMENT = {"python": "3.11.7", "machine": "x86_64", "numpy": "2.4.6", "tensorflow": "2.21.0", "keras": "3.15.1"}
 # Wall times of the completion records, by folder relative to the root; every other record gets DEFAULT_WALL.
 WALL = {"find_lr": 24.2, "lr_grid": 223.0, "clr": 252.4, "batch_growth": 35.0, "comparison": 20.4,
-        "transfer/vgg-flowers": 30.0, "benchmarks": 95.0, "detection": 2.6}
+        "transfer/digits": 30.0, "benchmarks": 95.0, "detection": 2.6}
 DEFAULT_WALL = 0.4
 HEAD = "0123abc"
 
@@ -64,9 +64,9 @@ def results_tree(root: Path) -> Path:
     complete(root / "clr", "lenet-seeds")
     complete(root / "batch_growth", "lenet-run", quick=True)
     complete(root / "comparison", "lenet-comparison", config={"compare": [str(root / "clr"), str(root / "batch_growth")]})
-    sweep = root / "transfer" / "vgg-flowers"
+    sweep = root / "transfer" / "digits"
     shutil.copytree(root / "transfer" / INJECTED, sweep)
-    complete(sweep, "transfer-sweep", quick=True, config={"dataset": "vgg-flowers"},
+    complete(sweep, "transfer-sweep", quick=True, config={"dataset": "digits"},
              summary={"quick_because": ["random weights (--weights none)", "2 epochs, not the task's 50"]})
     LabelNoiseResults(points=[noise_row("p0", 0.0, 0, 0.8043, None, None),
                               noise_row("p50", 50.0, 4500, 0.7083, -0.096, 1e-5)]).write(
@@ -133,7 +133,8 @@ def test_run_times_give_each_experiment_at_the_settings_it_ran(tree):
                 "| 1.3 | Batch size doubled from 32 to 4096 at lr_max | quick | 35 s | 2026-11-27 18:40 |",
                 "| 1.3 | Batch growth against the cyclical LR | quick | 20 s | 2026-11-27 18:40 |",
                 "| 2.5 (c-d) | Region proposals and NMS on a photo | full | 3 s | 2026-11-27 18:40 |",
-                "| 3.1 (a-c), 3.2 (a-b) | ResNet50 transfer learning on vgg-flowers | quick | 30 s | 2026-11-27 18:40 |",
+                "| 3.1 (a-c), 3.2 (a-b) | ResNet50 transfer learning on the offline stand-in (digits, a Fashion-MNIST base) "
+                "| quick | 30 s | 2026-11-27 18:40 |",
                 "| 4.2 (a-b) | Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST | not computed yet | - "
                 "| - |",
                 "| - | Benchmarks | quick | 1 min 35 s | 2026-11-27 18:40 |"):
@@ -174,7 +175,7 @@ def test_quick_results_say_so_and_give_the_command_at_the_task_settings(tree):
 
 
 def test_transfer_shows_its_data_set_runs_and_why_it_is_quick(tree):
-    lines = section(page_lines(tree), "### 3.1 (a-c) Fine-tuning ResNet50 on a Visual Decathlon target")
+    lines = section(page_lines(tree), "### 3.1 (a-c) Fine-tuning ResNet50 on a target data set")
     assert "| data set | &lt;script&gt;alert(1): 3 classes |" in lines  # a name from a file is text, never markup
     assert "| training images | 30 (8 to 12 per class, median 10) |" in lines
     assert "| 0.001 | 40.0% (2) | 40.0% | 2 | 12 | none |  |" in lines

@@ -108,11 +108,12 @@ def test_the_digits_are_described_like_a_decathlon_set(tmp_path):
     description = json.loads((tmp_path / "dataset.json").read_text())
     assert description["origin"] == ORIGIN and "stand-in for a Visual Decathlon target" in description["origin"]
     assert description["num_classes"] == 10 and description["class_names"] == [str(d) for d in range(10)]
-    assert {split: info["images"] for split, info in description["splits"].items()} == SIZES
+    splits = {split: info for split, info in description["splits"].items() if split not in ("kind", "schema")}
+    assert {split: info["images"] for split, info in splits.items()} == SIZES
+    assert description["source"] == "standin" and description["selection_split"].startswith("selection: a seeded")
     _, labels = sklearn_digits()
     parts = split_digits(labels, seed=42)
-    assert all(info["counts"] == np.bincount(labels[parts[split]]).tolist()
-               for split, info in description["splits"].items())
+    assert all(info["counts"] == np.bincount(labels[parts[split]]).tolist() for split, info in splits.items())
     assert len(description["samples"]) == 4 and len(set(description["samples"])) == 2  # 2 images of 2 classes
     assert (tmp_path / "samples.png").stat().st_size > 0 and (tmp_path / "class_distribution.png").is_file()
 

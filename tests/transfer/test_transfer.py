@@ -8,6 +8,7 @@ features' accuracy and resuming.
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from pathlib import Path
@@ -33,12 +34,14 @@ from pyimagesearch.core.run import completion  # noqa: E402
 from pyimagesearch.lenet.model import build_lenet5  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
 from pyimagesearch.core.outputs import read_csv  # noqa: E402
+from pyimagesearch.records.transfer import ImageCorrectness  # noqa: E402
+from pyimagesearch.verdicts import winner  # noqa: E402
 
 SEED = 42
 SIZE = 32
 COLOURS = {"red": (200, 40, 40), "green": (40, 200, 40), "blue": (40, 40, 200)}
 LR = 1e-5  # random-weight features have norms near 120: a larger LR makes the head diverge
-RUN_FILES = ("config.json", "history.csv", "curves.png", "metrics.json", "model.weights.h5")
+RUN_FILES = ("config.json", "history.csv", "curves.png", "metrics.json", "model.weights.h5", "correctness.json")
 
 
 def make_colour_folder(root: Path, per_class: int = 10) -> Path:
@@ -89,7 +92,10 @@ def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
         assert (sweep.folder / name).stat().st_size > 0, name
     description = json.loads((sweep.folder / "dataset.json").read_text())
     assert description["num_classes"] == 3 and description["class_names"] == ["blue", "green", "red"]
-    assert description["splits"]["train"]["images"] == 24 and description["splits"]["validation"]["images"] == 6
+    # 8 training images per class, of which round(0.1 * 8) = 1 is held out for the choices.
+    assert [description["splits"][split]["images"] for split in ("train", "selection", "validation")] == [21, 3, 6]
+    assert description["source"] == "folder" and description["note"] is None
+    assert description["selection_split"] == "selection: a seeded 0.1 of each class of the training split"
     assert description["samples"] == ["blue", "blue", "green", "green"]
     for mode in ("finetune", "feature"):
         run_dir = sweep.folder / run_name(mode, LR)
@@ -102,16 +108,18 @@ def test_both_modes_write_every_file_and_the_summary_names_a_winner(sweep):
         assert metrics["final_val_accuracy"] == float(rows[-1]["val_accuracy"])
         assert metrics["wall_seconds"] > 0 and metrics["steps_per_epoch"] == 3
         assert metrics["feature_cache"] == (None if mode == "finetune" else "once")
+        correct = ImageCorrectness.read(run_dir)
+        assert (len(correct.selection), len(correct.validation), metrics["selection_images"]) == (3, 6, 3)
+        assert metrics["selection_accuracy"] == correct.correct("selection").mean()
+        assert math.isclose(correct.correct("validation").mean(), metrics["final_val_accuracy"], abs_tol=1e-6)
         config = json.loads((run_dir / "config.json").read_text())
         assert (config["mode"], config["lr"], config["resolved"]["milestones"]) == (mode, LR, [1, 2])
-    metrics = {mode: json.loads((sweep.folder / run_name(mode, LR) / "metrics.json").read_text())
-               for mode in ("finetune", "feature")}
-    scores = {mode: (m["final_val_accuracy"], m["best_val_accuracy"]) for mode, m in metrics.items()}
     summary = (sweep.folder / "summary.md").read_text()
-    if scores["finetune"] == scores["feature"]:  # ranked by final, then best validation accuracy
-        assert "**Winner: feature at lr 1e-05**" in summary and "(tied with finetune at lr 1e-05)" in summary
-    else:
-        assert f"**Winner: {max(scores, key=scores.get)} at lr 1e-05**" in summary and "tied" not in summary
+    # The winner is the verdict on the selection images' correctness that the runs wrote, chance (1/3) first.
+    verdict = winner([(f"{mode} at lr 1e-05", ImageCorrectness.read(sweep.folder / run_name(mode, LR)).correct("selection"),
+                       None) for mode in ("feature", "finetune")], chance=1 / 3)
+    assert verdict.sentence() in summary
+    assert (f"**Winner: {verdict.leader}**" in summary) == (verdict.leader is not None)
     assert "| finetune | 1e-05 |" in summary and "| feature | 1e-05 |" in summary
 
 
@@ -189,7 +197,9 @@ def test_tfds_target_feature_mode_with_augmentation_and_mixed_precision(tmp_path
     folder = tmp_path / "dtd"
     assert json.loads((folder / "dataset.json").read_text())["num_classes"] == 47
     metrics = json.loads((folder / run_name("feature", LR) / "metrics.json").read_text())
-    assert metrics["feature_cache"] == "per epoch" and metrics["train_images"] == 12
+    # Every class with 2 or more of the 12 mock training images gives one to the selection split.
+    assert metrics["feature_cache"] == "per epoch" and metrics["train_images"] + metrics["selection_images"] == 12
+    assert metrics["selection_images"] >= 1
     assert metrics["settings"]["dtype_policy"] == "mixed_bfloat16"
     assert metrics["settings"]["milestones"] == [1, 2, 3]  # default_milestones(4)
     rows = read_csv(folder / run_name("feature", LR) / "history.csv")

@@ -5,7 +5,6 @@ No ResNet50 here: these tests run in seconds.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -23,9 +22,7 @@ from pyimagesearch.transfer.pipeline import make_pipeline, preprocess, resize_si
 from pyimagesearch.transfer.describe import describe_labels, sample_positions  # noqa: E402
 from pyimagesearch.transfer.run import history_recorder, multistep_scheduler  # noqa: E402
 from pyimagesearch.transfer.settings import MODES, TASK_LRS, TransferSettings, resolve_milestones  # noqa: E402
-from pyimagesearch.transfer.summary import best_runs, summary_markdown  # noqa: E402
 from pyimagesearch.transfer.sweep import sweep  # noqa: E402
-from pyimagesearch.records.transfer import TransferRun  # noqa: E402
 from pyimagesearch.transfer.images import DataError  # noqa: E402
 from pyimagesearch.lr_policies import multistep_lr  # noqa: E402
 from pyimagesearch.core.outputs import read_csv  # noqa: E402
@@ -305,84 +302,7 @@ def test_logged_lr_of_every_epoch_is_multistep_lr(tmp_path):
     assert logged == [np.float32(v) for v in (0.3, 0.3, 0.15, 0.15, 0.15, 0.075, 0.0375, 0.0375)]
 
 
-def fake_run(mode, lr, final, best=None, wall=10.0, per_epoch=1.0, diverged=None, val_images=1020):
-    return TransferRun(mode=mode, lr=lr, best_val_accuracy=best or final, best_epoch=3, final_val_accuracy=final,
-                       final_val_loss=1.0, final_accuracy=0.5, epochs=4, wall_seconds=wall, seconds_per_epoch=per_epoch,
-                       steps_per_epoch=16, train_images=1020, val_images=val_images,
-                       feature_cache="once" if mode == "feature" else None, feature_seconds=None, diverged=diverged,
-                       settings={})
-
-
-def test_summary_names_best_lr_per_mode_winner_and_compares_modes():
-    runs = [fake_run("feature", 0.1, 0.60, wall=20.0, per_epoch=0.01), fake_run("feature", 0.01, 0.70, wall=25.0, per_epoch=0.01),
-            fake_run("finetune", 0.001, 0.825, 0.85, wall=500.0, per_epoch=100.0), fake_run("finetune", 0.01, 0.50, wall=400.0)]
-    text = summary_markdown("dtd", runs)
-    assert "| finetune | 0.001 | 85.0% (3) | 82.5% | 4 | 500.0 |  |" in text
-    assert "- fine-tuning: lr 0.001, final 82.5%, best 85.0%" in text
-    assert "- feature extraction: lr 0.01, final 70.0%, best 70.0%" in text
-    assert "**Winner: finetune at lr 0.001** with 82.5% final validation accuracy." in text
-    assert "fine-tuning is ahead by 12.5 points" in text
-    assert "took 500.0 s against 25.0 s (20.0 times as long)" in text
-    assert "fine-tuning's from 50.0% to 82.5% over 2 LRs and feature extraction's from 60.0% to 70.0% over 2 LRs" in text
-    assert "so fine-tuning depends more on the learning rate" in text
-
-
-def test_summary_with_one_mode_and_a_tie():
-    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.5)]
-    text = summary_markdown("x", runs)
-    assert "**Winner: feature at lr 0.1** with 50.0% final validation accuracy (tied with feature at lr 0.01)." in text
-    assert "Only feature extraction runs are finished; train with --mode finetune as well to compare the two." in text
-    assert math.isclose(best_runs(runs)["feature"].lr, 0.1)
-
-
 NAN_LOSS = "the loss became nan"
-
-
-def test_diverged_runs_are_never_best_winner_or_tied():
-    # The sweep: three feature runs diverged at chance level, tied with each other.
-    runs = [fake_run("feature", 1.0, 0.0098, diverged=NAN_LOSS), fake_run("feature", 0.1, 0.0098, diverged=NAN_LOSS),
-            fake_run("feature", 0.01, 0.0098, diverged=NAN_LOSS), fake_run("feature", 0.001, 0.0098),
-            fake_run("finetune", 0.1, 0.95, diverged="the loss 40 exceeded 4 x 4.62"), fake_run("finetune", 0.01, 0.60)]
-    text = summary_markdown("vgg-flowers", runs, chance=1 / 102)
-    assert "**Winner: finetune at lr 0.01** with 60.0% final validation accuracy." in text
-    assert "tied" not in text
-    assert "- fine-tuning: lr 0.01, final 60.0%" in text and "- feature extraction: lr 0.001, final 1.0%" in text
-    assert "## Diverged runs (not ranked)" in text
-    assert "- feature at lr 1: stopped in epoch 4, the loss became nan" in text
-    assert "- finetune at lr 0.1: stopped in epoch 4, the loss 40 exceeded 4 x 4.62" in text
-    assert "| finetune | 0.1 | 95.0% (3) | 95.0% | 4 | 10.0 | diverged: the loss 40 exceeded 4 x 4.62 |" in text
-    assert {m: r.lr for m, r in best_runs(runs).items()} == {"feature": 0.001, "finetune": 0.01}
-    assert "No run beats chance" not in text  # fine-tuning at 60% does
-
-
-def test_every_run_of_a_mode_or_of_the_sweep_diverged():
-    runs = [fake_run("feature", 1.0, 0.3, diverged=NAN_LOSS), fake_run("finetune", 0.01, 0.6)]
-    text = summary_markdown("x", runs)
-    assert "- feature extraction: none, every run diverged" in text
-    assert "Every feature extraction run diverged, so only fine-tuning has a result" in text
-    text = summary_markdown("x", [fake_run("feature", 1.0, 0.3, diverged=NAN_LOSS)])
-    assert "**No winner: every run diverged.**" in text and "Winner: feature" not in text
-
-
-def test_equal_spreads_are_called_equal():
-    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.5),
-            fake_run("finetune", 0.01, 0.5), fake_run("finetune", 0.001, 0.5)]
-    text = summary_markdown("x", runs)
-    assert "neither mode's final accuracy changes with the learning rate" in text and "depends more" not in text
-    assert "the two end level" in text
-    runs = [fake_run("feature", 0.1, 0.5), fake_run("feature", 0.01, 0.6),
-            fake_run("finetune", 0.01, 0.7), fake_run("finetune", 0.001, 0.8)]
-    assert "both depend equally on the learning rate" in summary_markdown("x", runs)
-
-
-def test_chance_level_sweep_says_so_first():
-    # 102 classes, 1,020 validation images: chance 0.98%, a run at 2.0% is 1.0 point above it with a standard
-    # error of sqrt(0.02 * 0.98 / 1020) = 0.44 points: it beats chance; one at 1.2% (se 0.34) does not.
-    at_chance = [fake_run("feature", 0.1, 0.012), fake_run("finetune", 0.01, 0.0098), fake_run("finetune", 0.1, 0.5, diverged=NAN_LOSS)]
-    text = summary_markdown("vgg-flowers", at_chance, chance=1 / 102)
-    first = text.split("\n")[2]
-    assert first.startswith("**No run beats chance.** With 102 classes chance is 1.0%")
-    assert "No run beats chance" not in summary_markdown("vgg-flowers", at_chance + [fake_run("feature", 1.0, 0.02)], 1 / 102)
 
 
 def test_curves_of_a_diverged_run_mark_where_it_stopped():

@@ -130,7 +130,7 @@ def test_summary_refuses_a_bad_metrics_file(tmp_path, capsys):
     assert not (folder / "summary.md").exists()
     (folder / "feature_lr0.1" / "metrics.json").write_text(json.dumps({**RUN, "lr": 0.1}))
     assert run(transfer.main, ["--summary", "--dataset", "colours", "--output", str(tmp_path / "transfer")]) == 0
-    assert "| feature | 0.1 | 50.0% (2) | 50.0% | 2 | 3.5 |  |" in (folder / "summary.md").read_text()
+    assert "| feature | 0.1 | n/a | 50.0% | 50.0% (2) | 2 | 3.5 |  |" in (folder / "summary.md").read_text()
 
 
 def test_summary_refuses_a_bad_description(tmp_path, capsys):
@@ -149,11 +149,11 @@ def test_the_report_reader_raises_the_sentence_of_a_bad_file(tmp_path, mode):
     assert str(caught.value) == f"{folder / 'feature_lr0.1' / 'metrics.json'}: lr = inf is not a finite number"
     write(folder / "feature_lr0.1" / "metrics.json", {**RUN, "lr": 0.1})
     write(folder / "dataset.json", {**DATASET, "splits": {"train": DATASET["splits"]["train"]}})
-    if mode == "finetune":  # 3.1 shows the description
-        with pytest.raises(RecordError, match=r"dataset.json \(splits\): validation is missing"):
-            read_transfer(Context(tmp_path), mode)
-    else:
-        assert read_transfer(Context(tmp_path), mode)[0].status == "partial"  # no complete.json: unfinished
+    # Both questions name the data set's provenance (and a stand-in's note) from dataset.json, so both read it.
+    with pytest.raises(RecordError, match=r"dataset.json \(splits\): validation is missing"):
+        read_transfer(Context(tmp_path), mode)
+    write(folder / "dataset.json", DATASET)
+    assert read_transfer(Context(tmp_path), mode)[0].status == "partial"  # no complete.json: unfinished
 
 
 # --------------------------------------------------------------------------- quick or full
@@ -189,7 +189,23 @@ def test_flags_a_command_would_ignore_are_refused(capsys, tmp_path):
     error = one_error(capsys, ["--dataset", "dtd", "--epochs", "1", "--gamma", "0.5", "--weights", "none", *out])
     assert "--gamma is not used: 1 epoch(s) have no milestone" in error
     assert "--output is empty" in one_error(capsys, ["--dataset", "dtd", "--output", ""])
+    # The offline stand-in's flags.
+    assert "--pretrain-dir is not used without --weights fashion-mnist" in one_error(
+        capsys, ["--dataset", "digits", "--pretrain-dir", str(tmp_path), *out])
+    assert "--selection-fraction is not used by --dataset digits, whose split is fixed" in one_error(
+        capsys, ["--dataset", "digits", "--selection-fraction", "0.2", *out])
+    assert "--image-size 64 does not fit --weights fashion-mnist, whose base was pretrained at 32x32" in one_error(
+        capsys, ["--weights", "fashion-mnist", "--image-size", "64", *out])
+    assert "--quick is not used by --describe" in one_error(capsys, ["--describe", "--dataset", "digits", "--quick", *out])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_stand_in_flags_set_its_image_size_and_quick_epochs():
+    args = transfer.parse_args(["--dataset", "digits", "--weights", "fashion-mnist", "--quick"])
+    assert (args.image_size, args.epochs, args.milestones) == (32, 4, [1, 2, 3])
+    args = transfer.parse_args(["--dataset", "digits", "--quick", "--epochs", "6"])
+    assert (args.image_size, args.epochs, args.milestones) == (32, 6, None)  # the default milestones of 6 epochs
+    assert transfer.parse_args(["--dataset", "dtd"]).image_size == 64
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -202,6 +218,8 @@ def test_flags_a_command_would_ignore_are_refused(capsys, tmp_path):
     (["--lr", "1e-45"], "cannot be a learning rate: the optimizer keeps it as a float32"),
     (["--lr", "nan"], "must be a finite number > 0"),
     (["--milestones", "1," * 2000], "more than 1,000 milestones"),
+    (["--selection-fraction", "0.6"], "--selection-fraction must be"),
+    (["--selection-fraction", "0"], "--selection-fraction must be"),
 ])
 def test_numbers_that_size_work_are_bounded(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:

@@ -2,7 +2,11 @@
 
 ``output/transfer/<dataset>/`` holds dataset.json and its figures, summary.md
 and one ``<mode>_lr<lr>/`` folder per run (config.json, metrics.json,
-history.csv, curves.png). Every data set folder found is reported.
+history.csv, curves.png). Every data set folder found is reported, under
+what its dataset.json says it is (``DatasetDescription.provenance``): a
+Visual Decathlon target, a user's folder or the offline stand-in, whose
+note (what stands in for what, and the command for the real target) opens
+each question it answers.
 
 metrics.json and dataset.json are read through their records
 (``records.transfer``): a file that fails validation raises ``RecordError``,
@@ -26,9 +30,15 @@ TASK_LRS = {"finetune": (0.001, 0.01, 0.1), "feature": (1.0, 0.1, 0.01, 0.001)}
 MODE_NAMES = {"finetune": "Fine-tuning every layer", "feature": "Feature extraction: only the new last layer trained"}
 TASK_EPOCHS = 50
 OFFLINE = text("transfer.py needs a Visual Decathlon data set (TFDS ", code("visual_domain_decathlon"), ") and "
-               "ResNet50's ImageNet weights. Without internet neither can be downloaded: transfer.py then stops within "
-               "seconds and says which is missing, and the README's \"Offline\" paragraph says where to copy them. No "
-               "stand-in result is shown here, since random weights or made-up images would not answer the question.")
+               "ResNet50's ImageNet weights, which cannot be downloaded without internet. Offline, the stated stand-in "
+               "answers instead (scikit-learn's digits as the target, a ResNet50 pretrained here on Fashion-MNIST as "
+               "the base): ", code("python transfer.py --dataset digits --weights fashion-mnist --mode both"),
+               " (add ", code("--quick"), " for quick settings). No result of either is here yet.")
+SOURCE_TITLES = {"decathlon": "a Visual Decathlon target", "folder": "a folder of the user's own images",
+                 "standin": "computed on the offline stand-in"}
+CAPTIONS = {"decathlon": "Accuracy on the validation split (the Decathlon's test labels are withheld)",
+            "folder": "Accuracy on the validation images of the user's folder",
+            "standin": "Accuracy on the validation split of scikit-learn's digits (the offline stand-in)"}
 
 
 def runs_of(folder: Path) -> list[dict]:
@@ -70,23 +80,32 @@ def read_transfer(context: Context, mode: str) -> list[Source]:
 
 
 def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
-    source = new_source(context, "transfer", title=f"ResNet50 on {folder.name}", folder=folder)
+    info = DatasetDescription.read(folder) if (folder / DatasetDescription.FILE).exists() else None
+    kind = info.provenance if info is not None else None
+    title = f"ResNet50 on {folder.name}" + (f" ({SOURCE_TITLES[kind]})" if kind else "")
+    source = new_source(context, "transfer", title=title, folder=folder)
+    if info is not None and info.note:
+        source.blocks.append(Note("caveat", text(info.note, ".")))  # "Offline stand-in: ...", the real command
     runs = [run for run in runs_of(folder) if run["mode"] == mode]
     finished = [run for run in runs if run["metrics"] is not None]
     results = [run["folder"] / "metrics.json" for run in finished]
     if mode == "finetune":
-        description = _description(folder)
+        description = _description(folder, info)
         source.blocks += description
         if description:
             results.append(folder / "dataset.json")
     source.blocks.append(Paragraph(text(MODE_NAMES[mode] + ".")))
     if finished:
         source.blocks.append(table(
-            ["learning rate", "best val. accuracy (epoch)", "final val. accuracy", "epochs", "wall time (s)", "weights", "note"],
-            [[fmt(run["lr"], "g"), f"{percent(run['metrics'].best_val_accuracy, 1)} ({run['metrics'].best_epoch:d})",
-              percent(run["metrics"].final_val_accuracy, 1), f"{run['metrics'].epochs:d}",
-              f"{run['metrics'].wall_seconds:.0f}", _weights(run), _note(run)] for run in finished],
-            caption="Accuracy on the validation split (the Decathlon's test labels are withheld)"))
+            ["learning rate", "selection accuracy", "final val. accuracy", "best val. accuracy (epoch)", "epochs",
+             "wall time (s)", "weights", "note"],
+            [[fmt(run["lr"], "g"), percent(run["metrics"].selection_accuracy, 1),
+              percent(run["metrics"].final_val_accuracy, 1),
+              f"{percent(run['metrics'].best_val_accuracy, 1)} ({run['metrics'].best_epoch:d})",
+              f"{run['metrics'].epochs:d}", f"{run['metrics'].wall_seconds:.0f}", _weights(run), _note(run)]
+             for run in finished],
+            caption=CAPTIONS.get(kind, "Accuracy on the validation split") + "; the choices are made on the selection "
+                    "images held out of the training split"))
         for run in finished:
             source.blocks += figure(run["folder"] / "curves.png", f"{run['name']}: loss, accuracy and LR per epoch")
     missing = [lr for lr in TASK_LRS[mode] if not any(run["lr"] is not None and abs(run["lr"] - lr) <= 1e-12 * lr
@@ -99,7 +118,7 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
         results.append(folder / "summary.md")
     unfinished = [run for run in runs if run["metrics"] is None]
     done = completion(folder)
-    source.caveats = _caveats(finished, unfinished)
+    source.caveats = ([text(info.note, ".")] if info is not None and info.note else []) + _caveats(finished, unfinished)
     if finished and not unfinished and done is None:
         source.caveats.append(text("The sweep has no completion record (complete.json): it stopped before its last "
                                    "run or its summary; the same command continues it."))
@@ -116,16 +135,20 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
                   ("output", "overwrite", "describe", "summary", "save_weights", "resolved.data", "mode", "lr"))
 
 
-def _description(folder: Path) -> list:
+def _description(folder: Path, info: DatasetDescription | None) -> list:
     """The data set's paragraph, table and figures, from dataset.json read through ``DatasetDescription``."""
     blocks = []
-    if (folder / DatasetDescription.FILE).exists():
-        info = DatasetDescription.read(folder)
-        blocks.append(Paragraph(text(f"{info.name} ({info.origin}): {info.num_classes:d} classes, evaluated on its "
-                                     f"{info.evaluation_split} split.")))
+    if info is not None:
+        withheld = " (the Decathlon's test labels are withheld)" if info.provenance == "decathlon" else ""
+        selection = f"; {info.selection_split}, for the choices" if info.selection_split else ""
+        words = "" if info.provenance == "standin" else f"{SOURCE_TITLES[info.provenance]}, "  # its origin says so
+        blocks.append(Paragraph(text(f"{info.name}, {words}{info.origin}: {info.num_classes:d} classes, evaluated on "
+                                     f"its {info.evaluation_split} split{withheld}{selection}.")))
         rows = []
-        for split in ("train", "validation"):
+        for split in ("train", "selection", "validation"):
             entry = getattr(info.splits, split)
+            if entry is None:
+                continue
             spread = entry.images_per_class
             rows.append([split, f"{entry.images:,}", f"{spread.min:d}", f"{spread.median:g}", f"{spread.max:d}",
                          f"{entry.classes_without_images:d}"])
@@ -155,12 +178,14 @@ def _caveats(finished: list[dict], unfinished: list[dict]) -> list[Inline]:
         caveats.append(text("Random ResNet50 weights (", code("--weights none"), "): a stand-in, because ImageNet weights "
                             "cannot be downloaded here. These runs show that the pipeline works, not what ImageNet "
                             "pre-training gives."))
-    short = sorted({run["metrics"].epochs for run in finished if run["metrics"].epochs < TASK_EPOCHS})
+    short = sorted({run["metrics"].epochs for run in finished
+                    if run["metrics"].epochs < TASK_EPOCHS and not run["metrics"].diverged})  # not where one stopped
     if short:
         caveats.append(text(f"Trained {', '.join(map(str, short))} epoch(s), not the task's 50-60."))
     diverged = [run["name"] for run in finished if run["metrics"].diverged]
     if diverged:
-        caveats.append(text(f"Diverged and stopped: {', '.join(diverged)}; in an LR sweep a too-high LR is a result."))
+        caveats.append(text(f"Diverged and stopped (the training loss became NaN or inf, or exceeded 4 x its starting "
+                            f"value): {', '.join(diverged)}; listed with the epochs they trained, never ranked."))
     if unfinished:
         caveats.append(text(f"Unfinished (no metrics.json): {', '.join(run['name'] for run in unfinished)}; the same "
                             "command continues the sweep and keeps the finished runs."))
