@@ -35,6 +35,7 @@ from pyimagesearch.core.cli import (
     positive_float, quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.core.wording import plural
 from pyimagesearch.core.sweep import add_executor_arguments
 from pyimagesearch.lenet.arguments import MAX_BATCH, MAX_EPOCHS, count_up_to, output_argument
 from pyimagesearch.lenet.data import add_data_arguments
@@ -128,7 +129,7 @@ def range_test(args, data, folder: Path, strategy):
         rule=f"lr_range.suggest_lr_range on the lag-free loss: lr_min 10% of the drop, lr_max "
              f"{LR_MAX_RULES[args.lr_max_rule]}")
     record.write(folder)
-    print(f"{len(finder.lrs)} batches in {seconds:.1f} s; results in {folder}")
+    print(f"{plural(len(finder.lrs), 'batch', 'batches')} in {seconds:.1f} s; results in {folder}")
     return record
 
 
@@ -153,14 +154,14 @@ def grid(args, folder: Path, replicas: int):
     rows = [point.as_row() for point in points]
     losses = [float("nan") if r["diverged"] else r["final_train_loss"] for r in rows]
     suggestion = suggest_lr_range([r["lr"] for r in rows], losses, lr_max_rule=args.lr_max_rule)
-    title = f"LeNet-5 on Fashion-MNIST: {epochs} epochs per LR, batch {args.batch}"
+    title = f"LeNet-5 on Fashion-MNIST: {plural(epochs, 'epoch')} per LR, batch {args.batch}"
     save_figure(plot_lr_grid(rows, suggestion, title=title).figure, folder / "lr_grid.png")
     record = LRRangeSuggestion.of(
         suggestion, learning_rates=len(rows), seconds=round(seconds, 2),
         rule=f"lr_range.suggest_lr_range on the final training losses, diverged LRs excluded: lr_min 10% of "
              f"the drop, lr_max {LR_MAX_RULES[args.lr_max_rule]}")
     record.write(folder)
-    print(f"{len(rows)} learning rates in {seconds:.1f} s; results in {folder}")
+    print(f"{plural(len(rows), 'learning rate')} in {seconds:.1f} s; results in {folder}")
     return record
 
 

@@ -27,7 +27,8 @@ import sys
 from pathlib import Path
 
 from pyimagesearch.core.cli import (
-    HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, fraction, learning_rate, quiet_tensorflow, run,
+    ArgumentParser, HelpFormatter, UserError, add_verbose_argument, bounded_float, bounded_int, fraction, learning_rate,
+    quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
 
@@ -70,7 +71,7 @@ def milestone_list(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", metavar="NAME", help=(
         f"Visual Decathlon target loaded with TFDS: {', '.join(DATASETS)} (default: {DEFAULT_DATASET}), or {STANDIN} "

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from pyimagesearch.core.outputs import save_figure
+from pyimagesearch.core.wording import per_class as images_per_class, plural
 from pyimagesearch.records.transfer import DatasetDescription
 
 
@@ -80,8 +81,8 @@ def write_description(image_set, folder: Path, say: Callable[[str], None], note:
     parts = []
     for split, info in description["splits"].items():
         per_class = info["images_per_class"]
-        parts.append(f"{split} {info['images']:,} images "
-                     f"({per_class['min']}/{per_class['median']:g}/{per_class['max']} per class, min/median/max)")
+        parts.append(f"{split} {plural(info['images'], 'image')} "
+                     f"({images_per_class(per_class['min'], per_class['median'], per_class['max'])})")
     say(f"{image_set.name} ({image_set.origin}): {image_set.num_classes} classes; " + "; ".join(parts)
         + (f"; {image_set.selection_split}, for the choices" if image_set.selection_split else ""))
     return record

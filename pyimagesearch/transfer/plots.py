@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from pyimagesearch.core.plotting import new_axes
+from pyimagesearch.core.plotting import new_axes, place_legend, place_legends
 from pyimagesearch.core.plotting import plot_curves as plot_curves_panel
 
 MAX_CLASS_TICKS = 40  # beyond this many classes the names are unreadable as tick labels
@@ -35,7 +35,7 @@ def plot_class_distribution(counts: Mapping[str, Sequence[int]], class_names: Se
     ax.set_ylim(0, 1.25 * max(bottom.max(), 1))  # room for the legend above the bars
     ax.set_ylabel("images")
     ax.set_title(title or "Images per class")
-    ax.legend(loc="upper right", ncols=len(counts))
+    place_legend(ax, ncols=len(counts))
     return ax
 
 
@@ -79,8 +79,8 @@ def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None,
         last = rows[-1]["epoch"]
         for ax in axes[:3]:
             ax.axvline(last, color="tab:red", linestyle="--", label=f"diverged: stopped after epoch {last:g}")
-            ax.legend(fontsize=7)
         axes[0].set_title(f"loss (stopped: {stopped})", fontsize=8)
     if title:
         axes[0].figure.suptitle(title)
+    place_legends(axes, **({"fontsize": 7} if stopped else {}))
     return axes
