@@ -6,6 +6,7 @@ import pytest
 
 import train_lenet
 from pyimagesearch.core.cli import UserError, run
+from pyimagesearch.core.errors import RunError
 from pyimagesearch.lenet.settings import (
     Stage, batch_growth_stages, clr_step_size_iterations, cycle_note, read_finder_suggestion, resolve_settings,
 )
@@ -85,7 +86,7 @@ def test_bad_finder_files_are_user_errors(tmp_path, content, message):
     path = tmp_path / "suggestion.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises((UserError, RunError), match=message):  # both end in one sentence at the command line
         read_finder_suggestion(path)
 
 
