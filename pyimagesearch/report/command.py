@@ -76,7 +76,9 @@ def results_root(name: str, run: str | None) -> Path:
             return root
         raise UserError(f"--output-root {root} does not exist; name the folder the experiments wrote into (default "
                         f"{DEFAULT_ROOT}), {make_them}")
-    if any((root / top).is_dir() for top in tops) or (run and not any(root.iterdir())):
+    # A clone's output/ holds only its .gitkeep: hidden files make no folder a results folder, nor a used one.
+    if any((root / top).is_dir() for top in tops) or (run and not any(not entry.name.startswith(".")
+                                                                      for entry in root.iterdir())):
         return root
     raise UserError(f"--output-root {root} is not a results folder: it holds none of {', '.join(t + '/' for t in tops)}; "
                     f"name the folder the experiments wrote into (default {DEFAULT_ROOT})"

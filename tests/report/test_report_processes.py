@@ -153,6 +153,11 @@ def test_an_output_root_that_is_not_a_results_folder_is_refused(tmp_path, capsys
     assert refused(capsys, "--output-root", "").startswith("--output-root is empty")
     # With --run a new or empty folder is where the results will go.
     assert results_root(str(missing), "quick") == missing and results_root(str(other / "notes"), "full") == other / "notes"
+    clone = tmp_path / "clone" / "output"  # a fresh clone's output/ holds only its .gitkeep
+    clone.mkdir(parents=True)
+    (clone / ".gitkeep").write_text("")
+    assert results_root(str(clone), "quick") == clone
+    assert refused(capsys, "--output-root", str(clone)).startswith(f"--output-root {clone} is not a results folder")
 
 
 def test_an_empty_output_flag_and_a_folder_named_index_html_are_refused(tmp_path, capsys):
