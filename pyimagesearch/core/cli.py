@@ -53,6 +53,8 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
             raise
         print(f"error: {missing_dependency_message(package)}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except SystemExit as stop:  # argparse's --help (0) or a bad flag (2), its one line already printed
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else EXIT_USER_ERROR)
     except KeyboardInterrupt:
         print("interrupted: files already written are complete and kept.", file=sys.stderr)
         return EXIT_INTERRUPTED
