@@ -47,13 +47,18 @@ class FeatureExtractor:
         self.progress = progress
         self.seconds = 0.0
         self._cache: dict[str, np.ndarray] = {}
+        self.batch_size = batch_size
         self._pipeline = lambda split, epoch=None: make_pipeline(
             image_set.encoded(split), image_size, batch_size, augment if split == "train" else "none", seed=seed,
             epoch=epoch)
 
     def _compute(self, split: str, epoch: int | None = None) -> np.ndarray:
         start = time.perf_counter()
-        images = self._pipeline(split, epoch).map(lambda x, y: x)
+        import tensorflow as tf
+
+        # A split taken out of another by a filter has no known length; stated, predict reads it to the end quietly.
+        batches = -(-self.image_set.size(split) // self.batch_size)
+        images = self._pipeline(split, epoch).map(lambda x, y: x).apply(tf.data.experimental.assert_cardinality(batches))
         features = np.asarray(self.base.predict(images, verbose=int(self.progress)), dtype=np.float32)
         self.seconds += time.perf_counter() - start
         if len(features) != self.image_set.size(split):

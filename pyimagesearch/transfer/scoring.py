@@ -12,6 +12,8 @@ def score_images(image_set, mode: str, models, settings, batch_size: int,
                  extractor=None) -> ImageCorrectness:
     """Which images of the selection and validation splits the final model classifies right."""
     def correct(split: str) -> np.ndarray:
+        if not image_set.size(split):  # a folder too small for a selection split: nothing to predict
+            return np.zeros(0, dtype=bool)
         if mode == "feature":
             scores = models.trained.predict(extractor.features(split)[0], batch_size=settings.batch_size, verbose=0)
         else:

@@ -145,11 +145,11 @@ def test_run_missing_runs_records_skips_and_keeps(tmp_path, monkeypatch):
     assert lines[0].startswith("[1/3] 2.4 (b-d) Inception modules at 32x32x256, quick settings, about 1 s, estimate; ")
     assert lines[0].endswith(" left in all ... finished in 0 s")
     assert lines[1].startswith("[2/3] A refused flag, quick settings") and " ... failed after " in lines[1]
-    assert lines[1].endswith("argument --layers: '0' must be > 0 (see python -m pyimagesearch.architectures inception --help)")
+    assert lines[1].endswith("argument --layers: '0' must be > 0 (see python -m pyimagesearch.architectures receptive-field --help)")
     assert lines[2].endswith(f"... skipped: it needs {root}/lr_grid/suggestion.json, which an earlier step did not write")
     assert lines[3].startswith("--run quick: 1 finished, 1 failed, 1 skipped, 0 kept from earlier runs; ")
     assert lines[4:] == ["  failed: A refused flag: argument --layers: '0' must be > 0 (see python -m "
-                         "pyimagesearch.architectures inception --help)",
+                         "pyimagesearch.architectures receptive-field --help)",
                          f"  skipped: 1.2 Cyclical LR, exp_range: it needs {root}/lr_grid/suggestion.json, which an "
                          "earlier step did not write"]
 
