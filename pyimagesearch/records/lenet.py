@@ -27,14 +27,13 @@ GAP = {"check": lambda v: None if math.isfinite(v) and -1 <= v <= 1
        else "is not a difference of accuracies (it must be in [-1, 1])"}
 
 
-@dataclass(frozen=True)
-class RunMetrics(Record):
-    """``metrics.json`` of one finished train_lenet.py run: ``lenet.training.evaluate``'s numbers and the policy."""
+@dataclass(frozen=True, kw_only=True)
+class TrainingScores(Record):
+    """A trained LeNet-5 scored on its training, validation and test images (``lenet.training.evaluate``'s numbers).
 
-    KIND = "lenet-run-metrics"
-    FILE = "metrics.json"
+    The fields every LeNet-5 run's metrics share: train_lenet.py's runs (``RunMetrics``) and Problem 4's models.
+    """
 
-    policy: str = field(metadata=one_of(*POLICIES))
     test_accuracy: float = field(metadata=ACCURACY)
     test_loss: float = field(metadata=NONNEGATIVE)
     final_train_loss: float = field(metadata=NONNEGATIVE)
@@ -60,6 +59,16 @@ class RunMetrics(Record):
         if self.best_val_epoch > self.epochs:
             return f"best_val_epoch = {self.best_val_epoch} is after the last epoch ({self.epochs})"
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunMetrics(TrainingScores):
+    """``metrics.json`` of one finished train_lenet.py run: ``lenet.training.evaluate``'s numbers and the policy."""
+
+    KIND = "lenet-run-metrics"
+    FILE = "metrics.json"
+
+    policy: str = field(metadata=one_of(*POLICIES))
 
 
 SPREAD_METRICS = tuple(spec.name for spec in dataclasses.fields(RunMetrics) if spec.name != "policy")

@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
-from pyimagesearch.records.base import (ACCURACY, COUNT, NONNEGATIVE, POSITIVE, POSITIVE_COUNT, PROBABILITY,
+from pyimagesearch.records.base import (ACCURACY, COUNT, POSITIVE, POSITIVE_COUNT, PROBABILITY,
                                         SECONDS, Record, _rule, each, one_of)
+from pyimagesearch.records.lenet import TrainingScores
 
 PERCENT_REPLACED = _rule(lambda v: 0 <= v < 100, "is not a percentage of labels replaced (it must be in [0, 100))")
 DIFFERENCE = _rule(lambda v: -1 <= v <= 1, "is not a difference of accuracies (it must be in [-1, 1])")
@@ -28,37 +29,15 @@ SAMPLINGS = ("natural", "sqrt", "uniform")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ModelMetrics(Record):
+class ModelMetrics(TrainingScores):
     """One trained LeNet-5 of an experiment, scored on its training, validation and test images."""
 
     KIND = "semisupervised-model-metrics"
     FILE = "metrics.json"
 
-    test_accuracy: float = field(metadata=ACCURACY)
-    test_loss: float = field(metadata=NONNEGATIVE)
-    final_train_loss: float = field(metadata=NONNEGATIVE)
-    final_train_accuracy: float = field(metadata=ACCURACY)
-    val_accuracy: float = field(metadata=ACCURACY)
-    val_loss: float = field(metadata=NONNEGATIVE)
-    train_accuracy: float = field(metadata=ACCURACY)
-    train_loss: float = field(metadata=NONNEGATIVE)
-    generalization_gap: float = field(metadata=DIFFERENCE)
-    best_val_accuracy: float = field(metadata=ACCURACY)
-    best_val_epoch: int = field(metadata=POSITIVE_COUNT)
-    epochs: int = field(metadata=POSITIVE_COUNT)
-    optimizer_steps: int = field(metadata=POSITIVE_COUNT)
-    train_time_s: float = field(metadata=SECONDS)
-    train_images: int = field(metadata=POSITIVE_COUNT)
-    val_images: int = field(metadata=POSITIVE_COUNT)
-    test_images: int = field(metadata=POSITIVE_COUNT)
     noise_percent: float | None = field(metadata=PERCENT_REPLACED)
     changed: int | None = field(metadata=COUNT)
     sampling: str | None = field(metadata=one_of(*SAMPLINGS))
-
-    def check(self) -> str | None:
-        if self.best_val_epoch > self.epochs:
-            return f"best_val_epoch = {self.best_val_epoch} is after the last epoch ({self.epochs})"
-        return None
 
 
 @dataclass(frozen=True, kw_only=True)
