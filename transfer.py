@@ -17,11 +17,13 @@ examples:
   python transfer.py --summary --dataset vgg-flowers
   python transfer.py --data-dir ~/photos --val-fraction 0.2 --mode both --weights resnet50_notop.h5
   python transfer.py --dataset digits --weights fashion-mnist --mode both --quick   # offline
+  python transfer.py --dataset vgg-flowers --mode both --executor ray   # the 7 runs side by side on Ray Tune
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -31,6 +33,7 @@ from pyimagesearch.core.cli import (
     quiet_tensorflow, run,
 )
 from pyimagesearch.core.distribute import add_strategy_argument
+from pyimagesearch.core.sweep import add_executor_arguments, check_executor_arguments
 
 DATASETS = ("aircraft", "cifar100", "daimlerpedcls", "dtd", "gtsrb", "omniglot", "svhn", "ucf101", "vgg-flowers")
 STANDIN = "digits"  # scikit-learn's digits, the offline stand-in for a Decathlon target
@@ -45,7 +48,8 @@ QUICK_EPOCHS, QUICK_MILESTONES = 4, [1, 2, 3]  # --quick: the task's three drops
 BN_IMAGES = 1_024  # re-estimate a fine-tuning run's BatchNorm statistics before each evaluation (transfer.batchnorm)
 UNSET = object()  # the value of a flag not given on the command line (see parse_args)
 # Flags that only a training run uses; --describe and --summary refuse them.
-TRAINING_ONLY = ("mode", "lr", "strategy", "save_weights", "tensorboard", "pretrain_dir", "quick")
+TRAINING_ONLY = ("mode", "lr", "strategy", "save_weights", "tensorboard", "pretrain_dir", "quick", "executor",
+                 "ray_address", "trial_cpus", "trial_gpus")
 # Flags --summary uses: it reads the finished runs of a data set folder and writes summary.md.
 SUMMARY_FLAGS = {"summary", "dataset", "data_dir", "output", "verbose"}
 
@@ -141,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs (loss, accuracy, the LR of "
                      "every step) into each run's tensorboard/ folder; view them with: tensorboard --logdir output")
     add_verbose_argument(out)
+    add_executor_arguments(parser)
     return parser
 
 
@@ -194,6 +199,9 @@ def refuse_ignored_flags(args) -> None:
         refuse(["pretrain_dir"], "without --weights fashion-mnist")
     if args.dataset == STANDIN and args.data_dir is None:
         refuse(["selection_fraction"], f"by --dataset {STANDIN}, whose split is fixed (1,437/180/180)")
+    if args.executor == "ray" and args.strategy == "multiworker":
+        raise UserError("--strategy multiworker spreads one run over the workers of TF_CONFIG; with --executor ray "
+                        "each run is a trial of its own: leave one of them out")
     if args.weights == "fashion-mnist" and args.image_size != STANDIN_IMAGE_SIZE:
         raise UserError(f"--image-size {args.image_size} does not fit --weights fashion-mnist, whose base was "
                         f"pretrained at {STANDIN_IMAGE_SIZE}x{STANDIN_IMAGE_SIZE}; leave --image-size out")
@@ -213,6 +221,9 @@ def main(argv=None) -> int:
 
     args = parse_args(argv)
     refuse_ignored_flags(args)
+    check_executor_arguments(args)
+    if args.executor == "ray":  # the trials' processes need the GPUs' memory; this one only describes and summarises
+        os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     quiet_tensorflow(args.verbose)
     import matplotlib
 
@@ -276,15 +287,30 @@ def sweep_folder(args, output: Path, name: str) -> int:
     from pyimagesearch.transfer.sweep import run_sweep
 
     settings = resolve_settings(args)
-    distribution = None if args.describe else Distribution.create(args.strategy, output / name)
+    if args.describe:
+        distribution = None
+    elif args.executor == "ray":  # each trial builds its own strategy (transfer.trials)
+        distribution = Distribution.local(output / name)
+    else:
+        distribution = Distribution.create(args.strategy, output / name)
     modes = MODES if args.mode == "both" else (args.mode,)
     requested = [] if args.describe else [(mode, lr) for mode in modes for lr in (args.lr or TASK_LRS[mode])]
     note = standin_note(name if args.data_dir is None else "", args.weights)
     run_sweep(output / name if distribution is None else distribution.folder, name, settings, requested,
               lambda: load_images(args, name), {key: value for key, value in vars(args).items() if key != "given"},
               describe=args.describe, overwrite=args.overwrite, distribution=distribution,
-              save_weights=args.save_weights, tensorboard=args.tensorboard, progress=sys.stdout.isatty(), note=note)
+              save_weights=args.save_weights, tensorboard=args.tensorboard, progress=sys.stdout.isatty(), note=note,
+              executor=args, target=target_location(args, name))
     return 0
+
+
+def target_location(args, name: str) -> dict:
+    """``targets.load_target``'s arguments, folders absolute: what a trial in another process loads."""
+    def absolute(folder):
+        return None if folder is None else os.path.abspath(os.path.expanduser(folder))
+
+    return {"dataset": name, "data_dir": absolute(args.data_dir), "val_dir": absolute(args.val_dir),
+            "val_fraction": args.val_fraction, "selection_fraction": args.selection_fraction, "seed": args.seed}
 
 
 def load_images(args, name: str):

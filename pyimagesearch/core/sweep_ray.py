@@ -76,7 +76,10 @@ PROJECT_ROOT = str(Path(pyimagesearch.__file__).resolve().parent.parent)
 def runtime_env() -> dict:
     """What every worker needs: this project importable, and its working directory left as the driver's."""
     paths = [PROJECT_ROOT] + [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)), "RAY_CHDIR_TO_TRIAL_DIR": "0"}}
+    env = {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths)), "RAY_CHDIR_TO_TRIAL_DIR": "0"}
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:  # the command's quiet TensorFlow (core.cli.quiet_tensorflow) in workers too
+        env["TF_CPP_MIN_LOG_LEVEL"] = os.environ["TF_CPP_MIN_LOG_LEVEL"]
+    return {"env_vars": env}
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:

@@ -51,10 +51,15 @@ def finished_run(run_dir: Path, settings: TransferSettings) -> TransferRun | Non
 
 def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, Sequence[float]],
           settings: TransferSettings, folder: Path, say: Callable[[str], None], config: dict, overwrite: bool = False, save_weights: bool = False,
-          progress: bool = False, distribution=None, tensorboard: bool = False) -> list[Path]:
+          progress: bool = False, distribution=None, tensorboard: bool = False, executor=None,
+          target: Mapping[str, Any] | None = None) -> list[Path]:
     """Train every (mode, LR) run not yet finished; return the run folders, in order.
 
-    ``lrs`` is one list for every mode, or a list per mode.
+    ``lrs`` is one list for every mode, or a list per mode. ``executor``
+    (the command's parsed ``--executor`` flags, ``core.sweep``): with
+    ``ray`` the unfinished runs are trials (``transfer.trials``), each
+    loading the images from ``target`` (``targets.load_target``'s arguments)
+    in a process of its own; otherwise they run here, one after another.
 
     Finished runs are checked first (``finished_run``), so a mismatch stops
     the sweep before any training; an unfinished fine-tuning run resumes
@@ -66,13 +71,23 @@ def sweep(image_set, modes: Sequence[str], lrs: Sequence[float] | Mapping[str, S
     lrs_of = lrs if isinstance(lrs, Mapping) else {mode: lrs for mode in modes}
     runs = [(mode, lr, Path(folder) / run_name(mode, lr)) for mode in modes for lr in lrs_of[mode]]
     kept = {} if overwrite else {run_dir.name: finished_run(run_dir, settings) for _, _, run_dir in runs}
-    extractor, pool = None, ModelPool()
     for mode, lr, run_dir in runs:
         if kept.get(run_dir.name):
             say(f"{run_dir.name} finished earlier (final val accuracy {percent(kept[run_dir.name].final_val_accuracy)}); "
                 "kept, --overwrite runs the whole sweep again")
             shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # left by a run killed as it finished
-            continue
+    pending = [(mode, lr, run_dir) for mode, lr, run_dir in runs if not kept.get(run_dir.name)]
+    if executor is not None and executor.executor == "ray":
+        from pyimagesearch.transfer.trials import run_sweep_trials, sweep_trials
+
+        if pending:
+            strategy = getattr(executor, "strategy", "auto")
+            run_sweep_trials(sweep_trials(pending, settings, target, config, strategy=strategy,
+                                          save_weights=save_weights, tensorboard=tensorboard,
+                                          verbose=getattr(executor, "verbose", False)), executor, folder, say)
+        return [run_dir for _, _, run_dir in runs]
+    extractor, pool = None, ModelPool()
+    for mode, lr, run_dir in pending:
         if mode == "feature" and extractor is None:
             extractor = FeatureExtractor(image_set, settings.image_size, settings.batch_size, settings.augment,
                                          settings.seed, progress)
@@ -88,7 +103,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
               load_images: Callable[[], Any], config: Mapping[str, Any], *, describe: bool = False,
               overwrite: bool = False, distribution=None, save_weights: bool = False,
               tensorboard: bool = False, progress: bool = False, echo: Callable[[str], None] = print,
-              note: str | None = None) -> None:
+              note: str | None = None, executor=None, target: Mapping[str, Any] | None = None) -> None:
     """Describe the data set in ``folder`` and train the ``requested`` (mode, LR) runs not yet finished.
 
     ``load_images()`` gives the ``ImageSet``; it is called once the folder is
@@ -99,6 +114,7 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
     for one device) trains the fine-tuning runs; under multi-worker its
     worker keeps the other workers' folders inside a chief's out of ``overwrite``.
     ``note``: the stand-in's sentence, said first in transfer.log and dataset.json.
+    ``executor`` and ``target``: where the runs go (``sweep``).
     """
     folder = Path(folder)
     created = not folder.exists()
@@ -123,7 +139,8 @@ def run_sweep(folder: Path, name: str, settings: TransferSettings, requested: Se
                 raise
             _describe_and_train(run, folder, name, settings, image_set, requested, config, describe, workers, note,
                                 dict(overwrite=overwrite, save_weights=save_weights, progress=progress,
-                                     distribution=distribution, tensorboard=tensorboard))
+                                     distribution=distribution, tensorboard=tensorboard, executor=executor,
+                                     target=target))
     finally:
         if created and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -150,9 +167,13 @@ def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: Trans
     say(f"milestones {list(settings.milestones)}, gamma {settings.gamma:g}, dtype policy {settings.dtype_policy}, "
         f"weights {settings.weights}")
     options["distribution"] = options["distribution"] or Distribution.local()
-    described = options["distribution"].describe(settings.batch_size)
-    say(f"finetune: {described['strategy']}, {described['replicas']} replica(s), global batch "
-        f"{described['global_batch']}, learning rates used as given; feature: one device, batch {settings.batch_size}")
+    if options["executor"] is not None and options["executor"].executor == "ray":
+        say(f"each run a Ray Tune trial (--executor ray) on its own CPUs and GPUs, batch {settings.batch_size}, "
+            f"learning rates used as given; its lines in {folder / 'logs'}")
+    else:
+        described = options["distribution"].describe(settings.batch_size)
+        say(f"finetune: {described['strategy']}, {described['replicas']} replica(s), global batch "
+            f"{described['global_batch']}, learning rates used as given; feature: one device, batch {settings.batch_size}")
     modes = list(dict.fromkeys(mode for mode, _ in requested))
     lrs = {mode: [lr for m, lr in requested if m == mode] for mode in modes}
     sweep(image_set, modes, lrs, settings, folder, say, dict(config), **options)
