@@ -20,8 +20,13 @@ side by side on Ray Tune (--executor ray), the range tests first, then the CLR
 runs. A CLR run that ends in its one sentence (a diverged run) is logged and
 the study goes on without it.
 
+With ``--step-sizes 2,2.5,4,5,10`` the study compares CLR step sizes instead, at the
+one rule of ``--rules`` (default: ``lr_range.DEFAULT_LR_MAX_RULE``): the same range
+tests, then one run per step size and seed, into <output>/step-<S>/seed-S/, ranked
+and chosen on validation accuracy the same way.
+
 usage: python benchmarks/lr_rule_study.py [--seeds 42,1,2] [--rules minimum,drop90] [--limit N] [--epochs E]
-                                          [--executor serial|ray] [--trial-cpus C]
+                                          [--step-sizes 2,2.5,4] [--executor serial|ray] [--trial-cpus C]
 """
 
 from __future__ import annotations
@@ -41,13 +46,14 @@ from pyimagesearch.core.sweep import add_executor_arguments, check_executor_argu
 from pyimagesearch.lenet.executor import command_trial, run_command  # noqa: E402
 from pyimagesearch.lenet.arguments import MAX_EPOCHS, count_up_to, output_argument  # noqa: E402
 from pyimagesearch.lenet.choices import SPLIT_DISCIPLINE, Choice, choose_by_validation  # noqa: E402
+from pyimagesearch.lenet.settings import OPTIONS  # noqa: E402
 from pyimagesearch.lenet.seeds import MAX_SEED, MAX_SEEDS  # noqa: E402
 from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE, LR_MAX_RULES, lag_free_losses, suggest_lr_range  # noqa: E402
 from pyimagesearch.records.lenet import RunMetrics  # noqa: E402
 from pyimagesearch.records.lr_finder import LRRangeSuggestion, read_finder_curve  # noqa: E402
 from pyimagesearch.stats import t_interval  # noqa: E402
 
-COLUMNS = ["rule", "seed", "lr_min", "lr_max", "lr_at_minimum", "test_accuracy", "val_accuracy", "train_accuracy",
+COLUMNS = ["variant", "rule", "step_size", "seed", "lr_min", "lr_max", "lr_at_minimum", "test_accuracy", "val_accuracy", "train_accuracy",
            "final_train_loss", "train_time_s"]
 
 
@@ -67,6 +73,25 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+DEFAULT_STEP_SIZE = OPTIONS["step_size"].default  # train_lenet.py's --step-size
+
+
+def step_list(text: str) -> list[float]:
+    """argparse type: comma-separated CLR step sizes in epochs, each positive and at most 1,000, at most 20 of them."""
+    parts = [part.strip() for part in text.split(",", 21) if part.strip()]
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if not values or len(values) > 20 or not all(0 < value <= 1000 for value in values):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: give 1 to 20 step sizes in epochs, each above 0 and at most 1,000")
+    return list(dict.fromkeys(values))
+
+
+def step_label(step: float) -> str:
+    return f"step {step:g}"
+
+
 def rule_list(text: str) -> list[str]:
     rules = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [rule for rule in rules if rule not in LR_MAX_RULES]
@@ -81,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rules", type=rule_list, default=list(LR_MAX_RULES), help="lr_max rules to compare, in order")
     parser.add_argument("--epochs", type=count_up_to(MAX_EPOCHS, "the number of epochs"), default=None,
                         help="epochs per CLR run (default: train_lenet.py's)")
+    parser.add_argument("--step-sizes", type=step_list, default=None,
+                        help="compare these CLR step sizes (epochs per half cycle) at the one rule of --rules "
+                             f"(default {DEFAULT_LR_MAX_RULE}) instead of comparing rules")
     parser.add_argument("--limit", type=count_up_to(10**9, "the number of images"), default=None,
                         help="only the first N images (quick check)")
     parser.add_argument("--output", type=output_argument, default=Path("output/lr_rule_study"), help="output folder")
@@ -118,19 +146,31 @@ def finder_curve(folder: Path):
     return [row.lr for row in rows], lag_free_losses(raw, config["beta"]), config["skip_begin"], config["skip_end"]
 
 
-def study_rows(output: Path, rules, seeds) -> list[dict]:
+def variants(rules, step_sizes) -> list[tuple[str, str, float | None]]:
+    """The study's (label, rule, step size or None): one per rule, or one per step size at the one rule."""
+    if step_sizes is None:
+        return [(rule, rule, None) for rule in rules]
+    return [(step_label(step), rules[0], step) for step in step_sizes]
+
+
+def run_folder(output: Path, rule: str, step: float | None, seed: int) -> Path:
+    return output / (folder_name(rule) if step is None else f"step-{step:g}") / f"seed-{seed}"
+
+
+def study_rows(output: Path, rules, seeds, step_sizes=None) -> list[dict]:
     rows = []
-    for rule in rules:
+    for variant, rule, step in variants(rules, step_sizes):
         for seed in seeds:
             suggestion_file = output / f"finder-seed-{seed}" / f"suggestion-{folder_name(rule)}.json"
-            run_folder = output / folder_name(rule) / f"seed-{seed}"
             if not suggestion_file.exists():
                 continue
             suggestion = LRRangeSuggestion.read(suggestion_file)
-            row = {"rule": rule, "seed": seed, **{key: getattr(suggestion, key) for key in ("lr_min", "lr_max", "lr_at_minimum")}}
-            if completion(run_folder):
-                metrics = RunMetrics.read(run_folder)
-                row.update({key: getattr(metrics, key) for key in COLUMNS[5:]})
+            row = {"variant": variant, "rule": rule, "step_size": step if step is not None else DEFAULT_STEP_SIZE,
+                   "seed": seed, **{key: getattr(suggestion, key) for key in ("lr_min", "lr_max", "lr_at_minimum")}}
+            folder = run_folder(output, rule, step, seed)
+            if completion(folder):
+                metrics = RunMetrics.read(folder)
+                row.update({key: getattr(metrics, key) for key in COLUMNS[COLUMNS.index("test_accuracy"):]})
             rows.append(row)
     return rows
 
@@ -139,13 +179,14 @@ SPLITS = (("validation", "val_accuracy", "val"), ("test", "test_accuracy", "test
 
 
 def rank_rules(rows: list[dict], rules, seeds) -> tuple[list[str], Choice | None]:
-    """The rules best first by mean validation accuracy, and the choice (None before any rule has every seed).
+    """The variants (rules or step sizes) best first by mean validation accuracy, and the choice (None before
+    any has every seed).
 
-    Only the validation column reaches the choice (``lenet.choices.choose_by_validation``); a rule
+    Only the validation column reaches the choice (``lenet.choices.choose_by_validation``); a variant
     without a finished run at some seed is ranked after the others, in the given order.
     """
     validation = {rule: {row["seed"]: row["val_accuracy"] for row in rows
-                         if row["rule"] == rule and row.get("val_accuracy") is not None} for rule in rules}
+                         if row["variant"] == rule and row.get("val_accuracy") is not None} for rule in rules}
     try:
         choice = choose_by_validation(validation, seeds)
     except ValueError:  # no rule has a finished run at every seed yet
@@ -172,41 +213,53 @@ def _columns(rule: str, best: str | None, scores: dict, seeds) -> list[str]:
                _paired(rule, best, scores, seeds)])
 
 
-def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
-    """study.md: the ranges, then validation and test accuracy per rule, ranked and chosen on validation."""
+def summary_markdown(rows: list[dict], rules, seeds, command: str, step_rule: str | None = None) -> str:
+    """study.md: the ranges, then validation and test accuracy per rule, ranked and chosen on validation.
+
+    ``step_rule``: the study compares step sizes (``rules`` are their labels) at this one rule.
+    """
     order, choice = rank_rules(rows, rules, seeds)
     best = choice.chosen if choice else None
-    by_rule = {rule: {row["seed"]: row for row in rows if row["rule"] == rule} for rule in rules}
-    lines = ["# lr_max rules: CLR exp_range from the finder's suggestion, used as is", "", f"`{command}`", "",
-             f"Split discipline: {SPLIT_DISCIPLINE}. The rules are ranked, and one chosen, by validation accuracy; "
+    what = "lr_max rule" if step_rule is None else "step size"
+    by_rule = {rule: {row["seed"]: row for row in rows if row["variant"] == rule} for rule in rules}
+    title = ("# lr_max rules: CLR exp_range from the finder's suggestion, used as is" if step_rule is None else
+             f"# CLR step sizes: exp_range on the range of the {step_rule} rule")
+    lines = [title, "", f"`{command}`", "",
+             f"Split discipline: {SPLIT_DISCIPLINE}. The {what}s are ranked, and one chosen, by validation accuracy; "
              "test accuracy is shown beside it, for the reported figure, and plays no part in the choice.", "",
-             "| lr_max rule | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " |",
+             f"| {what} | " + " | ".join(f"seed {s}: lr_min - lr_max" for s in seeds) + " |",
              "|---|" + "---|" * len(seeds)]
-    for rule in rules:
+    for rule in rules if step_rule is None else rules[:1]:
         ranges = [f"{by_rule[rule][s]['lr_min']:.2g} - {by_rule[rule][s]['lr_max']:.2g}"
                   if s in by_rule[rule] and by_rule[rule][s]["lr_max"] else "none" if s in by_rule[rule] else ""
                   for s in seeds]
-        lines.append(f"| {rule} | " + " | ".join(ranges) + " |")
-    header, rule_line = ["rank", "lr_max rule"], "|---:|---|"
+        lines.append(f"| {rule if step_rule is None else 'every step size'} | " + " | ".join(ranges) + " |")
+    header, rule_line = ["rank", what], "|---:|---|"
     for split, _, short in SPLITS:
         header += [f"seed {s} {short}" for s in seeds] + [f"{short} mean", f"{short} sd",
                                                          f"{short} minus {best}, paired by seed (95% t interval)"]
         rule_line += "---:|" * (len(seeds) + 3)
     lines += ["", "Accuracy, best first by mean validation accuracy:", "", "| " + " | ".join(header) + " |", rule_line]
+    default_label = DEFAULT_LR_MAX_RULE if step_rule is None else step_label(DEFAULT_STEP_SIZE)
     for rank, rule in enumerate(order, start=1):
         cells = [str(rank) if choice and rule in choice.means else "",
-                 rule + (" (default)" if rule == DEFAULT_LR_MAX_RULE else "") + (" (chosen)" if rule == best else "")]
+                 rule + (" (default)" if rule == default_label else "") + (" (chosen)" if rule == best else "")]
         for _, key, _ in SPLITS:
-            scores = {(row["rule"], row["seed"]): row.get(key) for row in rows}
+            scores = {(row["variant"], row["seed"]): row.get(key) for row in rows}
             cells += _columns(rule, best, scores, seeds)
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "lr_min is the first LR where the lag-free loss has fallen by 10% of its drop, for every rule.", ""]
     if choice is None:
-        lines += ["No rule has a finished run at every seed yet, so none is chosen.", ""]
+        lines += [f"No {what} has a finished run at every seed yet, so none is chosen.", ""]
     else:
-        default = (f"the default, `lr_range.DEFAULT_LR_MAX_RULE`, is {DEFAULT_LR_MAX_RULE}: "
-                   + ("the rule chosen here." if best == DEFAULT_LR_MAX_RULE
-                      else f"not the rule chosen here; set it to {best}."))
+        if step_rule is None:
+            default = (f"the default, `lr_range.DEFAULT_LR_MAX_RULE`, is {DEFAULT_LR_MAX_RULE}: "
+                       + ("the rule chosen here." if best == DEFAULT_LR_MAX_RULE
+                          else f"not the rule chosen here; set it to {best}."))
+        else:
+            default = (f"the default, train_lenet.py's --step-size, is {DEFAULT_STEP_SIZE:g} epochs: "
+                       + ("the step size chosen here." if best == default_label
+                          else f"not the step size chosen here ({best})."))
         lines += [f"Chosen: {choice.sentence()}.", "", default[0].upper() + default[1:], ""]
     return "\n".join(lines)
 
@@ -214,11 +267,22 @@ def summary_markdown(rows: list[dict], rules, seeds, command: str) -> str:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     check_executor_arguments(args)
+    if args.step_sizes is not None:
+        if "--rules" not in " ".join(argv if argv is not None else sys.argv[1:]):
+            args.rules = [DEFAULT_LR_MAX_RULE]
+        if len(args.rules) != 1:
+            raise UserError(f"--step-sizes compares step sizes at one lr_max rule, but --rules gives {len(args.rules)}; "
+                            "give one rule")
     common = (["--limit", str(args.limit)] if args.limit else [])
     command = "python benchmarks/lr_rule_study.py " + " ".join(
         ["--seeds", ",".join(map(str, args.seeds)), "--rules", ",".join(args.rules)]
+        + (["--step-sizes", ",".join(f"{step:g}" for step in args.step_sizes)] if args.step_sizes else [])
         + (["--epochs", str(args.epochs)] if args.epochs else []) + common)
     settings = {"seeds": args.seeds, "rules": args.rules, "epochs": args.epochs, "limit": args.limit}
+    if args.step_sizes is not None:
+        settings["step_sizes"] = args.step_sizes
+    labels = [label for label, _, _ in variants(args.rules, args.step_sizes)]
+    step_rule = args.rules[0] if args.step_sizes is not None else None
     with RunFolder(args.output, "lr-rule-study", settings, overwrite=args.overwrite, config={"command": command}) as study:
         output = study.folder
         if study.finished:
@@ -240,26 +304,27 @@ def main(argv=None) -> int:
                 suggestion = suggest_lr_range(lrs, curve, skip_begin, skip_end, rule)
                 LRRangeSuggestion.of(suggestion).write(finder / f"suggestion-{folder_name(rule)}.json")
         runs = []
-        for rule in args.rules:
+        for _, rule, step in variants(args.rules, args.step_sizes):
             for seed in args.seeds:
                 suggestion = finders[seed] / f"suggestion-{folder_name(rule)}.json"
                 if LRRangeSuggestion.read(suggestion):
-                    runs.append(command_trial(f"{folder_name(rule)}-seed-{seed}",
-                                              output / folder_name(rule) / f"seed-{seed}", "train_lenet.py",
+                    folder = run_folder(output, rule, step, seed)
+                    runs.append(command_trial(f"{folder.parent.name}-seed-{seed}", folder, "train_lenet.py",
                                               ["--policy", "clr", "--mode", "exp_range", "--from-finder",
                                                suggestion.resolve(),
+                                               *(["--step-size", f"{step:g}"] if step is not None else []),
                                                "--seed", seed, "--quiet", *common,
                                                *(["--epochs", str(args.epochs)] if args.epochs else [])]))
 
         def write_tables() -> str:
-            rows = study_rows(output, args.rules, args.seeds)
+            rows = study_rows(output, args.rules, args.seeds, args.step_sizes)
             write_csv(output / "study.csv", rows, COLUMNS)
-            write_text(output / "study.md", text := summary_markdown(rows, args.rules, args.seeds, command))
+            write_text(output / "study.md", text := summary_markdown(rows, labels, args.seeds, command, step_rule))
             return text
 
         run_study_trials(runs, args, log, "lr_rule_study", go_on=True, after=write_tables)
         text = write_tables()
-        rows = study_rows(output, args.rules, args.seeds)
+        rows = study_rows(output, args.rules, args.seeds, args.step_sizes)
         study.complete(quick=args.limit is not None, summary={"rows": len(rows)})
     print(text)
     return 0

@@ -19,7 +19,7 @@ TEST = {"minimum/3": [0.9082, 0.9042, 0.9097], "drop90": [0.8939, 0.9029, 0.9018
 
 
 def study_rows():
-    return [{"rule": rule, "seed": seed, "lr_min": 5e-4, "lr_max": 0.029, "val_accuracy": val, "test_accuracy": test}
+    return [{"variant": rule, "rule": rule, "seed": seed, "lr_min": 5e-4, "lr_max": 0.029, "val_accuracy": val, "test_accuracy": test}
             for rule in VALIDATION for seed, val, test in zip(SEEDS, VALIDATION[rule], TEST[rule])]
 
 
@@ -82,7 +82,7 @@ def test_the_choice_is_given_the_validation_column_only(monkeypatch):
 def test_a_study_without_a_rule_finished_at_every_seed_chooses_none():
     rows = [row for row in study_rows() if row["rule"] == "minimum"]
     text = study.summary_markdown(rows, ["minimum"], SEEDS, "command")
-    assert "No rule has a finished run at every seed yet, so none is chosen." in text and "Chosen" not in text
+    assert "No lr_max rule has a finished run at every seed yet, so none is chosen." in text and "Chosen" not in text
     ranked, choice = study.rank_rules([{**row, "val_accuracy": 0.9} for row in study_rows()], ["minimum"], [42])
     assert choice.chosen == "minimum" and choice.verdict is None and ranked == ["minimum"]
 
@@ -94,3 +94,30 @@ def test_bad_lists_are_refused(text, error):
     parse = study.int_list if error == "integers" else study.rule_list
     with pytest.raises(argparse.ArgumentTypeError, match=error):
         parse(text)
+
+
+def test_step_sizes_are_ranked_and_chosen_on_validation_at_one_rule():
+    steps = {"step 2.5": [0.9050, 0.9010, 0.9060], "step 5": [0.9110, 0.9120, 0.9105]}
+    rows = [{"variant": label, "rule": "minimum/3", "seed": seed, "lr_min": 5e-4, "lr_max": 0.029, "val_accuracy": val,
+             "test_accuracy": 0.9} for label, values in steps.items() for seed, val in zip(SEEDS, values)]
+    text = study.summary_markdown(rows, list(steps), SEEDS, "command", step_rule="minimum/3")
+    assert text.startswith("# CLR step sizes: exp_range on the range of the minimum/3 rule")
+    assert "| every step size | 0.0005 - 0.029 | 0.0005 - 0.029 | 0.0005 - 0.029 |" in text
+    lines = table_lines(text)
+    assert lines["step 5 (chosen)"].startswith("| 1 | step 5 (chosen) | 0.9110 |")
+    assert lines["step 2.5 (default)"].startswith("| 2 | step 2.5 (default) | 0.9050 |")
+    assert "The default, train_lenet.py's --step-size, is 2.5 epochs: not the step size chosen here (step 5)." in text
+    assert study.variants(["minimum/3"], [2.5, 5]) == [("step 2.5", "minimum/3", 2.5), ("step 5", "minimum/3", 5)]
+    assert study.run_folder(Path("out"), "minimum/3", 2.5, 1) == Path("out/step-2.5/seed-1")
+    assert study.run_folder(Path("out"), "minimum/3", None, 1) == Path("out/minimum-div3/seed-1")
+
+
+@pytest.mark.parametrize("argv, error", [
+    (["--step-sizes", "2,0"], "step sizes in epochs"),
+    (["--step-sizes", "2,5", "--rules", "minimum,drop90"], "give one rule"),
+])
+def test_bad_step_sizes_are_refused(argv, error, tmp_path, capsys):
+    from pyimagesearch.core.cli import run
+
+    assert run(study.main, [*argv, "--output", str(tmp_path / "study")]) == 2
+    assert error in capsys.readouterr().err and not (tmp_path / "study").exists()
