@@ -26,13 +26,17 @@ after the run says whether other work shared the machine.
 6, 7. (--steps grid_ray,seeds_ray; benchmarks/ray_steps.py) The task's grid and
    train_lenet.py --seeds 3, each --executor serial against --executor ray with
    2 trials of 1 core each: wall-time ratio with its spread over the rounds.
+8, 9. (--steps precision,standin_transfer; benchmarks/standin_steps.py) Problem 3's
+   offline stand-in: its pretraining's images/s in float32 against
+   mixed_bfloat16, and a feature-extraction epoch against a fine-tuning epoch
+   on the digits with a pretrained base.
 
 Writes output/benchmarks/results.json (a ``records.benchmark.BenchmarkResults``,
 rewritten after every step), results.md, config.json and, last,
 complete.json. A folder holding a finished run of the same settings is
 kept (--overwrite measures again); one of other settings is refused.
 
-usage: python benchmarks/run.py [--quick] [--overwrite] [--steps throughput,...,grid_ray,seeds_ray]
+usage: python benchmarks/run.py [--quick] [--overwrite] [--steps throughput,...,grid_ray,seeds_ray,precision,...]
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ import numpy as np  # noqa: E402
 from pyimagesearch.records.benchmark import (  # noqa: E402
     BenchmarkResults, Finder, Grid, LoadSample, Memory, Spread, Throughput, Transfer,
 )
-from benchmarks import ray_steps  # noqa: E402
+from benchmarks import ray_steps, standin_steps  # noqa: E402
 
 BATCH = 64
 MAX_ROUNDS = 100  # rounds of alternation: each takes a few epochs of three trainings
@@ -72,15 +76,16 @@ TARGETS = {
     "transfer_speedup": ">= 10 (finetune / feature epoch time)",
 }
 STEPS = ("throughput", "finder", "grid", "transfer", "memory")  # the default steps, each with its target
+ALL_STEPS = STEPS + ray_steps.RAY_STEPS + standin_steps.STANDIN_STEPS
 
 
 def step_list(text: str) -> list[str]:
     """argparse type of ``--steps``: a comma-separated list of the steps to run, in the order of the list."""
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in STEPS + ray_steps.RAY_STEPS]
+    unknown = [name for name in names if name not in ALL_STEPS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r}: the steps are {', '.join(STEPS + ray_steps.RAY_STEPS)}")
-    return [name for name in STEPS + ray_steps.RAY_STEPS if name in names]
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: the steps are {', '.join(ALL_STEPS)}")
+    return [name for name in ALL_STEPS if name in names]
 
 
 def timed(function) -> float:
@@ -352,7 +357,7 @@ def load_text(load: list[LoadSample], cores: int) -> str:
 def markdown(results: BenchmarkResults) -> str:
     if any(getattr(results, name) is None for name in STEPS):  # some steps only (--steps): their tables
         lines = [f"Benchmarks ({'quick' if results.quick else 'full'} run, {results.when}, {results.machine}), "
-                 "some steps only.", *ray_steps.markdown_lines(results), "", load_text(results.load, os.cpu_count() or 1)]
+                 "some steps only.", *ray_steps.markdown_lines(results), *standin_steps.markdown_lines(results), "", load_text(results.load, os.cpu_count() or 1)]
         return "\n".join(lines) + "\n"
     t, f, g, r, m = results.throughput, results.finder, results.grid, results.transfer, results.memory
     met = {key: "met" if ok else "**not met**" for key, ok in verdicts(results).items()}
@@ -397,6 +402,7 @@ def markdown(results: BenchmarkResults) -> str:
         f"{m.find_lr_float32_images_mb:,.0f} MiB (held once in NumPy and once more by tf.data); ResNet50's "
         f"weights are {m.resnet50_weights_mb:,.0f} MiB, and fine-tuning keeps its activations for the backward pass.",
         *ray_steps.markdown_lines(results),
+        *standin_steps.markdown_lines(results),
     ]
     return "\n".join(lines) + "\n"
 
@@ -412,7 +418,8 @@ def main(argv=None) -> int:
                         help="measure again into a folder that holds a finished run (or one of other settings)")
     parser.add_argument("--steps", type=step_list, default=list(STEPS),
                         help=f"the steps to run (default {','.join(STEPS)}; also {','.join(ray_steps.RAY_STEPS)}: the "
-                             "grid and 3 seeds, --executor serial against ray)")
+                             f"grid and 3 seeds, --executor serial against ray; {','.join(standin_steps.STANDIN_STEPS)}: "
+                             "the stand-in's pretraining in float32 against mixed_bfloat16, and its epoch times)")
     add_verbose_argument(parser)
     args = parser.parse_args(argv)
     quiet_tensorflow(args.verbose)
@@ -445,6 +452,7 @@ def main(argv=None) -> int:
             ("transfer", lambda: bench_transfer(images, 3 if args.quick else 5, 32 if args.quick else 64)),
             ("memory", lambda: bench_memory(images, args.quick)),
             *ray_steps.steps(args.quick, rounds).items(),
+            *standin_steps.steps(args.quick, rounds).items(),
         ]
         for name, step in [(name, step) for name, step in steps if name in args.steps]:
             print(f"running {name} ...", flush=True)

@@ -1,7 +1,7 @@
 """The benchmarks' record: ``output/benchmarks/results.json`` of ``python benchmarks/run.py``.
 
-One ``BenchmarkResults`` holds the five measurements and the two sweeps
-serial against Ray (each its own record, None until its step has run, or
+One ``BenchmarkResults`` holds the five measurements, the two sweeps
+serial against Ray and the offline stand-in's two (each its own record, None until its step has run, or
 when it was not asked for, so the file written after every step is valid
 too), the load average sampled around them and which targets were met. A
 ratio's spread is the min / median / max of the ratios of the rounds.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyimagesearch.records.base import COUNT, NONNEGATIVE, POSITIVE, POSITIVE_COUNT, Record, each
+from pyimagesearch.records.base import ACCURACY, COUNT, NONNEGATIVE, POSITIVE, POSITIVE_COUNT, Record, each
 
 
 def _seconds_by_side(value: dict) -> str | None:
@@ -152,6 +152,49 @@ class SweepExecutor(Record):
     max_difference: float = field(metadata=NONNEGATIVE)  # largest |ray - serial| of the results' numbers
 
 
+def _accuracy_by_side(value: dict) -> str | None:
+    """The rule of a ``{"side": [accuracy, ...]}`` field."""
+    check = each(ACCURACY)["check"]
+    for side, values in value.items():
+        problem = "is not a list of accuracies" if not isinstance(values, list) else check(values)
+        if problem:
+            return f"has {side!r} that {problem}"
+    return None
+
+
+@dataclass(frozen=True)
+class PretrainPrecision(Record):
+    """8. The stand-in's pretraining, float32 against mixed_bfloat16: training images/s and held-out accuracy."""
+
+    KIND = "benchmark-pretrain-precision"
+
+    train_images: int = field(metadata=POSITIVE_COUNT)
+    epochs: int = field(metadata=POSITIVE_COUNT)
+    rounds: int = field(metadata=POSITIVE_COUNT)
+    images_per_second: dict = field(metadata=SECONDS_BY_SIDE)  # {"float32": [...], "mixed_bfloat16": [...]}
+    val_accuracy: dict = field(metadata={"check": _accuracy_by_side})
+    float32_ips: float = field(metadata=POSITIVE)
+    bfloat16_ips: float = field(metadata=POSITIVE)
+    bfloat16_ratio: float = field(metadata=POSITIVE)  # bfloat16 / float32 images/s: the median of the rounds' ratios
+    bfloat16_ratio_spread: Spread
+
+
+@dataclass(frozen=True)
+class StandinTransfer(Record):
+    """9. Seconds per epoch after the first on the digits with a pretrained base: feature mode against finetune."""
+
+    KIND = "benchmark-standin-transfer"
+
+    epochs: int = field(metadata=POSITIVE_COUNT)
+    train_images: int = field(metadata=POSITIVE_COUNT)
+    image_size: int = field(metadata=POSITIVE_COUNT)
+    epoch_seconds: dict = field(metadata=SECONDS_BY_SIDE)
+    feature_epoch_s: float = field(metadata=POSITIVE)
+    finetune_epoch_s: float = field(metadata=POSITIVE)
+    speedup: float = field(metadata=POSITIVE)
+    feature_seconds: float = field(metadata=NONNEGATIVE)  # computing the cached features, once
+
+
 @dataclass(frozen=True)
 class LoadSample(Record):
     """The 1-minute load average at one moment of the run ("before", "after throughput" ...)."""
@@ -183,6 +226,8 @@ class BenchmarkResults(Record):
     memory: Memory | None = None
     grid_ray: SweepExecutor | None = None
     seeds_ray: SweepExecutor | None = None
+    precision: PretrainPrecision | None = None
+    standin_transfer: StandinTransfer | None = None
     targets_met: dict | None = None  # None where not every step with a target ran
 
     def check(self) -> str | None:
