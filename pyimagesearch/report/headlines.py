@@ -171,24 +171,42 @@ def detection(folder: Path, record: dict) -> list[str]:
 
 # -- Problem 3 --------------------------------------------------------------------------------------
 def transfer(folder: Path, record: dict, mode: str) -> list[str]:
-    """3.1: the data set and the fine-tuning runs; 3.2: the feature-extraction runs."""
+    """3.1: the stand-in's note, the base, the data set and the fine-tuning runs; 3.2: the feature-extraction
+    runs, then the winner and the comparison of the modes, in summary.md's words (``transfer.summary``)."""
+    from pyimagesearch.transfer import summary
+    from pyimagesearch.transfer.pretrain import describe_pretraining, pretraining_of
+
     lines = []
+    finished = [run["metrics"] for run in runs_of(folder) if run["metrics"] is not None]
     if mode == "finetune" and (folder / DatasetDescription.FILE).exists():
         info = DatasetDescription.read(folder)
         train, validation = info.splits.train, info.splits.validation
         per_class = train.images_per_class
-        lines = values([("data set", f"{cell(info.name)}: {info.num_classes:,} classes"),
-                        ("training images", f"{train.images:,} ({per_class.min:,} to {per_class.max:,} per class, "
-                                            f"median {per_class.median:g})"),
-                        ("validation images", f"{validation.images:,}")]) + [""]
-    runs = [run for run in runs_of(folder) if run["mode"] == mode and run["metrics"] is not None]
+        bases = [pretraining_of(weights) for weights in dict.fromkeys(m.settings.get("weights") for m in finished)
+                 if isinstance(weights, str)]
+        lines = [escape(sentence) for sentence in ([info.note] if info.note else [])]
+        lines += [f"Base: {escape(describe_pretraining(base))}." for base in bases if base]
+        lines = [line for sentence in lines for line in (sentence, "")]
+        selection = info.splits.selection.images if info.splits.selection is not None else 0
+        lines += values([("data set", f"{cell(info.name)}: {info.num_classes:,} classes"),
+                         ("training images", f"{train.images:,} ({per_class.min:,} to {per_class.max:,} per class, "
+                                             f"median {per_class.median:g})"),
+                         ("selection images (the choices)", f"{selection:,}"),
+                         ("validation images (the figures)", f"{validation.images:,}")]) + [""]
+    runs = [m for m in finished if m.mode == mode]
     if not runs:
         return lines + [f"No {mode} run in {code_span(str(folder))}."]
-    rows = [[fmt(m.lr, "g"), f"{percent(m.best_val_accuracy, 1)} ({m.best_epoch})", percent(m.final_val_accuracy, 1),
-             f"{m.epochs}", fmt(m.wall_seconds, ".0f"), cell(m.settings.get("weights", "?")), cell(m.diverged or "")]
-            for m in (run["metrics"] for run in runs)]
-    return lines + table(["learning rate", "best val. accuracy (epoch)", "final val. accuracy", "epochs", "wall time (s)",
-                          "weights", "diverged"], rows)
+    rows = [[fmt(m.lr, "g"), percent(m.selection_accuracy, 1) if m.selection_accuracy is not None else "-",
+             percent(m.final_val_accuracy, 1), f"{percent(m.best_val_accuracy, 1)} ({m.best_epoch})", f"{m.epochs}",
+             fmt(m.wall_seconds, ".0f"), cell(m.settings.get("weights", "?")), cell(m.diverged or "")] for m in runs]
+    lines += table(["learning rate", "selection accuracy", "final val. accuracy", "best val. accuracy (epoch)",
+                    "epochs", "wall time (s)", "weights", "diverged"], rows)
+    if mode == "feature":
+        correctness = summary.load_correctness(folder, finished)
+        # summary.md's own Markdown: its names are modes and learning rates, never text from a file
+        lines += ["", *summary.winner_lines(finished, summary.chance_level(folder), correctness),
+                  "", summary.comparison(finished, correctness)]
+    return lines
 
 
 # -- Problem 4 --------------------------------------------------------------------------------------

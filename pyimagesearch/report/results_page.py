@@ -33,6 +33,7 @@ from pyimagesearch.report.headlines import HEADLINES, Headline, cell, table
 from pyimagesearch.report.questions import EXPERIMENTS, QUESTIONS, Experiment
 from pyimagesearch.report.render_markdown import code_span, escape
 from pyimagesearch.report.runner import REPOSITORY, SEMISUPERVISED, result_folder, state
+from pyimagesearch.report.studies import study_lines
 
 TITLE = "Measured results"
 GENERATED = "Generated "  # the start of the one line that changes from one writing of the page to the next
@@ -197,6 +198,21 @@ def benchmarks(root: Path) -> tuple[list[str], dict | None, BenchmarkResults | N
         rows.append([f"transfer epoch after the first, s, feature mode against finetune ({r.image_size} px)",
                      fmt(r.feature_epoch_s, ".3f"), fmt(r.finetune_epoch_s, ".2f"), f"{fmt(r.transfer_speedup, '.0f')}x",
                      spread(r.transfer_speedup_spread, 0), target["transfer_speedup"]])
+    for name, sweep in (("grid", results.grid_ray), ("seeds", results.seeds_ray)):
+        if sweep:
+            rows.append([f"{cell(sweep.command)} ({sweep.trials} runs), s, on Ray ({fmt(sweep.trial_cpus, 'g')} CPU "
+                         "per trial) against serial", fmt(sweep.ray_s, ".1f"), fmt(sweep.serial_s, ".1f"),
+                         fmt(sweep.ray_ratio, ".2f"), spread(sweep.ray_ratio_spread), "-"])
+    precision, standin = results.precision, results.standin_transfer
+    if precision:
+        rows.append([f"stand-in pretraining, images/s, mixed_bfloat16 against float32 ({precision.train_images:,} "
+                     f"images, {precision.rounds} rounds)", fmt(precision.bfloat16_ips, ".1f"),
+                     fmt(precision.float32_ips, ".1f"), fmt(precision.bfloat16_ratio, ".2f"),
+                     spread(precision.bfloat16_ratio_spread), "-"])
+    if standin:
+        rows.append([f"stand-in transfer epoch after the first, s, feature mode against finetune (digits, "
+                     f"{standin.image_size} px)", fmt(standin.feature_epoch_s, ".3f"),
+                     fmt(standin.finetune_epoch_s, ".2f"), f"{fmt(standin.speedup, '.0f')}x", "-", "-"])
     lines += [""] + table(["benchmark", "project", "reference", "ratio", "spread of the ratio", "target"], rows)
     if results.memory:
         m = results.memory
@@ -256,7 +272,7 @@ def render(root: Path, head: str, generated: str) -> str:
              "(or from a run's completion record), none is typed by hand. Do not edit it: run the command again.", "",
              f"{GENERATED}{generated}.", ""]
     lines += header(findings, root, bench, head)
-    lines += run_times(findings, bench_record) + questions(findings, root) + bench_lines
+    lines += run_times(findings, bench_record) + questions(findings, root) + study_lines(root) + bench_lines
     return "\n".join(lines) + "\n"
 
 

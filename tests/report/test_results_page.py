@@ -178,10 +178,13 @@ def test_transfer_shows_its_data_set_runs_and_why_it_is_quick(tree):
     lines = section(page_lines(tree), "### 3.1 (a-c) Fine-tuning ResNet50 on a target data set")
     assert "| data set | &lt;script&gt;alert(1): 3 classes |" in lines  # a name from a file is text, never markup
     assert "| training images | 30 (8 to 12 per class, median 10) |" in lines
-    assert "| 0.001 | 40.0% (2) | 40.0% | 2 | 12 | none |  |" in lines
+    assert "| 0.001 | - | 40.0% | 40.0% (2) | 2 | 12 | none |  |" in lines  # no selection split: no selection figure
     assert lines[-2] == "Quick because: random weights (--weights none); 2 epochs, not the task's 50."
     feature = section(page_lines(tree), "### 3.2 (a-b) ResNet50 as a fixed feature extractor")
-    assert "| 0.1 | 50.0% (2) | 50.0% | 2 | 12 | none |  |" in feature and "| 0.001 |" not in "\n".join(feature)
+    assert "| 0.1 | - | 50.0% | 50.0% (2) | 2 | 12 | none |  |" in feature and "| 0.001 |" not in "\n".join(feature)
+    # The winner and the comparison in summary.md's words, from the verdicts: 6 validation images decide nothing.
+    assert any(line.startswith("**No winner") for line in feature), feature
+    assert any(line.startswith("On the validation images, ") for line in feature), feature
 
 
 def test_the_calculators_and_the_benchmarks_show_their_numbers(tree):
@@ -274,3 +277,34 @@ def test_a_page_path_that_cannot_be_written_is_refused_before_anything_runs(copy
     err = capsys.readouterr().err
     assert err.startswith("error: --results-page ") and says in err and len(err.strip().splitlines()) == 1
     assert not (copy / "report").exists()
+
+
+def test_a_finished_study_is_shown_as_written_and_a_missing_one_by_its_command(tmp_path):
+    study = tmp_path / "lr_rule_study"
+    study.mkdir()
+    (study / "study.md").write_text("# lr_max rules: CLR exp_range\n\n| rank | lr_max rule |\n|---:|---|\n"
+                                    "| 1 | drop90 (chosen) |\n\nChosen: drop90.\n")
+    complete(study, "lr-rule-study", config={"seeds": [42, 1, 2], "rules": ["drop90"]})
+    lines = section(page_lines(tmp_path), "## Studies")
+    rule = section(lines, "### The lr_max rule study")
+    assert rule[2] == f"Full settings: finished 2026-11-27 18:40 UTC in 0 s; results in `{study}`."
+    assert rule[4:] == ["#### lr_max rules: CLR exp_range", "", "| rank | lr_max rule |", "|---:|---|",
+                        "| 1 | drop90 (chosen) |", "", "Chosen: drop90.", ""]
+    step = section(lines, "### The CLR step-size study")
+    assert step[2] == ("Not run here: `python benchmarks/lr_rule_study.py --seeds 42,1,2 --step-sizes 2,2.5,4,5,10 "
+                       "--output output/lr_step_study`.")
+
+
+def test_the_stand_in_and_ray_benchmarks_are_rows_of_the_benchmark_table(tmp_path):
+    from tests.test_benchmark_ray import SWEEP
+    from tests.test_benchmark_standin import STANDIN
+
+    write_json(tmp_path / "benchmarks" / "results.json", {**STANDIN, "grid_ray": SWEEP})
+    complete(tmp_path / "benchmarks", "benchmark", config={"quick": False, "rounds": 3, "steps": ["precision"]})
+    bench = section(page_lines(tmp_path), "## Benchmarks")
+    assert ("| python find_lr.py --grid 10 --epochs 5 --batch 64 --quiet (10 runs), s, on Ray (1 CPU per trial) "
+            "against serial | 89.5 | 105.0 | 0.85 | 0.80 / 0.85 / 0.90 | - |") in bench
+    assert ("| stand-in pretraining, images/s, mixed_bfloat16 against float32 (3,000 images, 2 rounds) | 127.5 | 155.0 "
+            "| 0.82 | 0.75 / 0.82 / 0.90 | - |") in bench
+    assert ("| stand-in transfer epoch after the first, s, feature mode against finetune (digits, 32 px) | 0.050 | 9.15 "
+            "| 183x | - | - |") in bench
