@@ -199,6 +199,13 @@ REPORTS = {
 }
 
 
+def completion_summary(payload: dict) -> dict:
+    """The headline figures a finished folder's completion record keeps: the receptive field first, then the totals."""
+    closed_form = payload.get("closed_form")
+    field = {"receptive_field": f"{closed_form['size']}x{closed_form['size']}"} if closed_form else {}
+    return {**field, **(payload.get("totals") or {})}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check_output_path(args.output)
@@ -215,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_text(stem.with_suffix(".md"), markdown)
             write_json(stem.with_suffix(".json"), payload)
             write_csv(stem.with_suffix(".csv"), rows, CSV_FIELDS)
-            run.complete(summary=payload.get("totals") or {})
+            run.complete(summary=completion_summary(payload))
         print(stem.with_suffix(SUFFIXES[args.format]).read_text(encoding="utf-8"), end="")
         print(where_files_are(run.folder, args.command, kept=kept), file=sys.stderr)
     return 0

@@ -13,6 +13,7 @@ the numbers (``results_page``).
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -139,6 +140,12 @@ def architecture(folder: Path, record: dict) -> list[str]:
     """The calculator's totals, as its completion record's summary holds them."""
     summary = record.get("summary") or {}
     rows = []
+    field = summary.get("receptive_field")
+    if field is not None:
+        if not isinstance(field, str) or not re.fullmatch(r"\d+x\d+", field):
+            raise RecordError(str(folder / COMPLETE_NAME), "summary.receptive_field", f"= {field!r} is not a size "
+                                                                                      "such as 13x13")
+        rows.append(("receptive field of the stack", field))
     for label, key in TOTALS:
         if key in summary:
             value = summary[key]
