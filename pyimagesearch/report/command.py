@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     root = results_root(args.output_root, args.run)
     ran: dict[str, dict] = {}
-    folder = check_output_path(args.output) if args.output is not None else root / "report"
+    folder = (check_output_path(args.output) if args.output is not None else root / "report").resolve()
     check_report_folder(folder)
     results_page = check_results_page(args.results_page)
     # The report has no settings of its own: it is rebuilt from the results every time. Its folder is owned
