@@ -1,6 +1,5 @@
 """A results folder's life: SIGKILL at a checkpoint and resume, two writers at once, other settings, --overwrite."""
 
-import csv
 import json
 import os
 import signal
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pyimagesearch.lenet.data import DEBIAN_DIR
+from tests.result_files import numbers as result_numbers
 
 pytestmark = pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
 
@@ -29,19 +29,7 @@ def start(argv, folder):
 
 def numbers(folder):
     """Every CSV and JSON under ``folder`` (relative path -> content) with the time columns removed."""
-    def strip(value):
-        if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in TIME_KEYS}
-        return [strip(item) for item in value] if isinstance(value, list) else value
-
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        if path.suffix == ".json" and path.parent.name != "checkpoint":
-            found[str(path.relative_to(folder))] = strip(json.loads(path.read_text()))
-        elif path.suffix == ".csv":
-            with open(path, newline="") as stream:
-                found[str(path.relative_to(folder))] = [strip(row) for row in csv.DictReader(stream)]
-    return found
+    return result_numbers(folder, TIME_KEYS)
 
 
 CASES = {

@@ -8,18 +8,17 @@ computed with two threads may differ from one thread's in the last bits.
 """
 
 import csv
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pyimagesearch.core.cli import run
 from pyimagesearch.lenet.data import DEBIAN_DIR
 from pyimagesearch.semisupervised.command import main
+from tests.result_files import numbers as result_numbers
 
 pytestmark = pytest.mark.skipif(not DEBIAN_DIR.is_dir(), reason="needs the Debian package dataset-fashion-mnist")
 
@@ -31,25 +30,8 @@ ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 def numbers(folder):
-    """Every CSV, JSON and NumPy file under ``folder`` but Ray's own records (relative path -> content), times left out."""
-    def strip(value):
-        if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in TIME_KEYS}
-        return [strip(item) for item in value] if isinstance(value, list) else value
-
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        name = str(path.relative_to(folder))
-        if name.startswith("ray_tune"):
-            continue
-        if path.suffix == ".json":
-            found[name] = strip(json.loads(path.read_text()))
-        elif path.suffix == ".csv":
-            with open(path, newline="") as stream:
-                found[name] = [strip(row) for row in csv.DictReader(stream)]
-        elif path.suffix == ".npy":
-            found[name] = np.load(path).tolist()
-    return found
+    """Every CSV, JSON and NumPy file under ``folder`` but Ray's own records, times left out."""
+    return result_numbers(folder, TIME_KEYS, skip=("ray_tune",), npy=True)
 
 
 def files(folder):

@@ -8,8 +8,6 @@ thread count, so two threads may differ from one in the last bits).
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +18,7 @@ import pytest
 import transfer
 from pyimagesearch.core.cli import run
 from pyimagesearch.core.run import completion
+from tests.result_files import numbers as result_numbers
 from tests.transfer.test_transfer import LR, SEED, SIZE, make_colour_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,23 +29,8 @@ TIME_KEYS = {"wall_seconds", "seconds_per_epoch", "feature_seconds", "seconds", 
 
 
 def numbers(folder: Path) -> dict:
-    """Every CSV and JSON file under ``folder`` but Ray's records and the logs (relative path -> content), times out."""
-    def strip(value):
-        if isinstance(value, dict):
-            return {key: strip(item) for key, item in value.items() if key not in TIME_KEYS}
-        return [strip(item) for item in value] if isinstance(value, list) else value
-
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        name = str(path.relative_to(folder))
-        if name.startswith(("ray_tune", "logs")):
-            continue
-        if path.suffix == ".json":
-            found[name] = strip(json.loads(path.read_text()))
-        elif path.suffix == ".csv":
-            with open(path, newline="") as stream:
-                found[name] = [strip(row) for row in csv.DictReader(stream)]
-    return found
+    """Every CSV and JSON file under ``folder`` but Ray's records and the logs, times out (``tests.result_files``)."""
+    return result_numbers(folder, TIME_KEYS, skip=("ray_tune", "logs"))
 
 
 def sweep_argv(data: Path, init: Path, output: Path) -> list[str]:
