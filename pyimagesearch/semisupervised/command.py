@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--finetune-lr-factors", default=None, metavar="LIST",
                      help=f"fine-tuning LR factors (x --lr), comma-separated, each in (0, {MAX_FACTOR:g}]; with several, "
                           "every student is fine-tuned at each and the one of the highest validation accuracy is kept "
-                          f"(default: {ts_full['finetune_lr_factor']:g} alone, set, not chosen)")
+                          f"(default: {_numbers(ts_full['finetune_lr_factors'])}, chosen per student on validation; "
+                          "one factor: no choice)")
 
     sub = command("label-noise", "Mahajan et al.: LeNet-5 trained with p%% of its labels replaced by random other classes")
     sub.add_argument("--noise", "--p", dest="noise", default=None, metavar="LIST",

@@ -43,14 +43,15 @@ from pyimagesearch.semisupervised.conclusions import SPLIT_DISCIPLINE, Choice, a
 from pyimagesearch.semisupervised.teacher_student_runs import SCORES_FILE, finetune_factors, finetune_folder, student_point
 
 # Budgets. Epochs are passes over each run's training set (pre-training: |U| pairs) at --batch, and at --lr
-# except fine-tuning, at finetune_lr_factor x --lr: a tenth, the usual reduction for fine-tuning a pre-trained
-# network, set by default and not chosen on any split here (an early comparison with the full LR at K = 1000 and
-# 4000 recorded no split, so it is no evidence); --finetune-lr-factors LIST tries several and chooses per student
-# on validation. K defaults to the values below |U| / C and |U| / C itself, the most U allows.
+# except fine-tuning, at a factor x --lr chosen per student on validation among finetune_lr_factors: a tenth, the
+# usual reduction for fine-tuning a pre-trained network, and the full LR (an early comparison of the two recorded
+# no split, so it decides nothing; every run now makes that choice on its validation images);
+# --finetune-lr-factors LIST sets the candidates (one: no choice). K defaults to the values below |U| / C and
+# |U| / C itself, the most U allows.
 FULL = {"labelled": 5000, "k": (100, 300, 1000, 2000, 3000), "p": (1, 2, 3), "teacher_epochs": 30,
-        "pretrain_epochs": 5, "finetune_epochs": 10, "finetune_lr_factor": 0.1, "ceiling_epochs": 10}
+        "pretrain_epochs": 5, "finetune_epochs": 10, "finetune_lr_factors": (0.1, 1.0), "ceiling_epochs": 10}
 QUICK = {"limit": 10_000, "labelled": 1000, "k": (100, 300), "p": (1, 2), "teacher_epochs": 15,
-         "pretrain_epochs": 3, "finetune_epochs": 5, "finetune_lr_factor": 0.1, "ceiling_epochs": 3}
+         "pretrain_epochs": 3, "finetune_epochs": 5, "finetune_lr_factors": (0.1, 1.0), "ceiling_epochs": 3}
 
 COLUMNS = [("K", "k", "d"), ("P", "p", "d"), ("pairs", "pairs", ","), ("images", "images", ","),
            ("in >1 class", "multi_class_images", ","), ("precision %", "precision", report.percent),
@@ -94,18 +95,18 @@ def plan(args, data) -> tuple[dict, dict]:
     ks = args.k or [k for k in budget["k"] if k < most] + [most]
     ps = args.p or list(budget["p"])
     check_inputs(data, labelled_size, ks, ps)
-    factors = args.finetune_lr_factors or [budget["finetune_lr_factor"]]
+    factors = list(args.finetune_lr_factors or budget["finetune_lr_factors"])
     finetune_lr = args.lr * min(factors)
     if finetune_lr < np.finfo(np.float32).tiny:
         raise ExperimentError(f"--lr {args.lr:g} makes the fine-tuning LR {finetune_lr:.3g}, below what a float32 "
                               "holds; raise --lr")
     settings = {"experiment": "teacher-student", "quick": args.quick, "seed": args.seed, "limit": args.limit,
                 "val_fraction": args.val_fraction, "lr": args.lr, "batch": args.batch, "labelled": labelled_size,
-                **{key: value for key, value in budget.items() if key not in ("k", "p", "labelled", "limit")}}
+                **{key: value for key, value in budget.items()
+                   if key not in ("k", "p", "labelled", "limit", "finetune_lr_factors")}}
     if len(factors) == 1:
         settings["finetune_lr_factor"] = factors[0]
     else:  # several factors are a choice, made per student on validation
-        del settings["finetune_lr_factor"]
         settings["finetune_lr_factors"] = factors
     return settings, {"points": {"k": ks, "p": ps}}
 

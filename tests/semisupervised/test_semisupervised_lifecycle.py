@@ -37,7 +37,7 @@ CASES = {
                    "runs/uniform/checkpoint/epoch-0001"),
     "label-noise": (["label-noise", "--quick", "--limit", "500", "--noise", "0,40"], "runs/noise_40/checkpoint/epoch-0001"),
     "teacher-student": (["teacher-student", "--quick", "--limit", "500", "--labelled", "100", "--k", "20", "--p", "2"],
-                        "runs/student_k20_p2/finetune/checkpoint/epoch-0001"),
+                        "runs/student_k20_p2/finetune_x1/checkpoint/epoch-0001"),  # the default factors 0.1 and 1
 }
 
 
