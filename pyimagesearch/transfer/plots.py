@@ -75,6 +75,11 @@ def plot_curves(rows: Sequence[Mapping[str, float]], title: str = "", axes=None,
     axes[2].set_ylabel("learning rate")
     axes[2].set_title("learning rate")
     axes[2].xaxis.set_major_locator(MaxNLocator(integer=True))
+    epochs = [row["epoch"] for row in rows]
+    if epochs and max(epochs) - min(epochs) < 2:  # a run stopped early: whole epochs on the axis, not 0.95-1.05
+        for ax in axes[:3]:
+            ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
+            ax.set_xticks(range(int(min(epochs)), int(max(epochs)) + 1))
     if stopped and rows:
         last = rows[-1]["epoch"]
         for ax in axes[:3]:

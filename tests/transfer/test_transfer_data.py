@@ -315,6 +315,9 @@ def test_curves_of_a_diverged_run_mark_where_it_stopped():
         assert len(marks) == 1 and list(marks[0].get_xdata()) == [3, 3]
     assert NAN_LOSS in axes[0].get_title()
     assert not any("diverged" in line.get_label() for line in plot_curves(rows)[0].get_lines())
+    # A run stopped in its first epoch shows whole epochs on its axes, not 0.95 to 1.05.
+    for ax in plot_curves(rows[:1], stopped=NAN_LOSS):
+        assert [tick for tick in ax.get_xticks()] == [1] and ax.get_xlim() == (0.5, 1.5)
 
 
 
