@@ -96,11 +96,15 @@ def test_bad_lists_are_refused(text, error):
         parse(text)
 
 
-def test_step_sizes_are_ranked_and_chosen_on_validation_at_one_rule():
+def test_step_sizes_are_ranked_and_chosen_on_validation_at_one_rule(monkeypatch):
     steps = {"step 2.5": [0.9050, 0.9010, 0.9060], "step 5": [0.9110, 0.9120, 0.9105]}
     rows = [{"variant": label, "rule": "minimum/3", "seed": seed, "lr_min": 5e-4, "lr_max": 0.029, "val_accuracy": val,
-             "test_accuracy": 0.9} for label, values in steps.items() for seed, val in zip(SEEDS, values)]
+             "test_accuracy": 0.95 + seed / 1000} for label, values in steps.items() for seed, val in zip(SEEDS, values)]
+    given = []
+    real = study.choose_by_validation
+    monkeypatch.setattr(study, "choose_by_validation", lambda validation, seeds: given.append(validation) or real(validation, seeds))
     text = study.summary_markdown(rows, list(steps), SEEDS, "command", step_rule="minimum/3")
+    assert given == [{label: dict(zip(SEEDS, values)) for label, values in steps.items()}]  # validation, never test
     assert text.startswith("# CLR step sizes: exp_range on the range of the minimum/3 rule")
     assert "| every step size | 0.0005 - 0.029 | 0.0005 - 0.029 | 0.0005 - 0.029 |" in text
     lines = table_lines(text)
