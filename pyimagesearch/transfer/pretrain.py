@@ -31,6 +31,7 @@ with the same settings finds the folder finished and returns its base.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -238,7 +239,9 @@ def finish_base(settings: PretrainSettings, image_set, run_dir: Path, path: Path
     from pyimagesearch.transfer.run import write_weights
 
     models = build_models(image_set.num_classes, "finetune", settings.lr, IMAGE_SIZE, "none", settings.dtype_policy)
-    models.model.load_weights(run_dir / "model.weights.h5")
+    with warnings.catch_warnings():  # the weights alone are wanted: Keras warns that the optimizer's are not loaded
+        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+        models.model.load_weights(run_dir / "model.weights.h5")
     start = time.perf_counter()
     train = make_pipeline(image_set.encoded("train"), IMAGE_SIZE, settings.batch_size)
     images = reestimate_batchnorm(models.model, train.take(-(-RECALIBRATION_IMAGES // settings.batch_size)))
