@@ -20,7 +20,7 @@ side by side on Ray Tune (--executor ray), the range tests first, then the CLR
 runs. A CLR run that ends in its one sentence (a diverged run) is logged and
 the study goes on without it.
 
-With ``--step-sizes 2,2.5,4,5,10`` the study compares CLR step sizes instead, at the
+With ``--step-sizes 2.5,5,10`` the study compares CLR step sizes instead, at the
 one rule of ``--rules`` (default: ``lr_range.DEFAULT_LR_MAX_RULE``): the same range
 tests, then one run per step size and seed, into <output>/step-<S>/seed-S/, ranked
 and chosen on validation accuracy the same way.

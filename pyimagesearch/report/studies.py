@@ -20,7 +20,7 @@ STUDY = "python benchmarks/lr_rule_study.py --seeds 42,1,2"
 # (folder under the output root, title, the command that writes it there)
 STUDIES = (
     ("lr_rule_study", "The lr_max rule study", f'{STUDY} --rules "minimum,minimum/3,drop90,steepest*10"'),
-    ("lr_step_study", "The CLR step-size study", f"{STUDY} --step-sizes 2,2.5,4,5,10 --output output/lr_step_study"),
+    ("lr_step_study", "The CLR step-size study", f"{STUDY} --step-sizes 2.5,5,10 --output output/lr_step_study"),
 )
 
 

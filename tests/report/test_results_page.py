@@ -292,7 +292,7 @@ def test_a_finished_study_is_shown_as_written_and_a_missing_one_by_its_command(t
     assert rule[4:] == ["#### lr_max rules: CLR exp_range", "", "| rank | lr_max rule |", "|---:|---|",
                         "| 1 | drop90 (chosen) |", "", "Chosen: drop90.", ""]
     step = section(lines, "### The CLR step-size study")
-    assert step[2] == ("Not run here: `python benchmarks/lr_rule_study.py --seeds 42,1,2 --step-sizes 2,2.5,4,5,10 "
+    assert step[2] == ("Not run here: `python benchmarks/lr_rule_study.py --seeds 42,1,2 --step-sizes 2.5,5,10 "
                        "--output output/lr_step_study`.")
 
 
