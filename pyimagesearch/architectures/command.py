@@ -201,8 +201,11 @@ REPORTS = {
 
 def completion_summary(payload: dict) -> dict:
     """The headline figures a finished folder's completion record keeps: the receptive field first, then the totals."""
-    closed_form = payload.get("closed_form")
+    closed_form, saving = payload.get("closed_form"), payload.get("saving")
     field = {"receptive_field": f"{closed_form['size']}x{closed_form['size']}"} if closed_form else {}
+    if saving:  # the Inception modules: multiply-adds without and with the 1x1 reductions
+        field = {"naive_macs": saving["naive_macs"], "reduction_macs": saving["reduction_macs"],
+                 "macs_saved_percent": round(saving["percent"], 1)}
     return {**field, **(payload.get("totals") or {})}
 
 

@@ -146,13 +146,17 @@ def architecture(folder: Path, record: dict) -> list[str]:
             raise RecordError(str(folder / COMPLETE_NAME), "summary.receptive_field", f"= {field!r} is not a size "
                                                                                       "such as 13x13")
         rows.append(("receptive field of the stack", field))
-    for label, key in TOTALS:
+    for label, key in (("multiply-adds, naive module", "naive_macs"),
+                       ("multiply-adds, with 1x1 reductions", "reduction_macs"), *TOTALS):
         if key in summary:
             value = summary[key]
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise RecordError(str(folder / COMPLETE_NAME), f"summary.{key}", f"= {value!r} is not a count "
                                                                                  "(an integer >= 0)")
             rows.append((label, f"{value:,}"))
+    saved = summary.get("macs_saved_percent")
+    if isinstance(saved, (int, float)) and not isinstance(saved, bool) and 0 <= saved <= 100:
+        rows.append(("multiply-adds saved by the reductions", f"{saved:g}%"))
     if not rows:
         page = code_span(str(folder / f"{folder.name}.md"))
         return [f"Its completion record holds no totals; the calculation is in {page}."]

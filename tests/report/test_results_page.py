@@ -191,6 +191,9 @@ def test_the_calculators_and_the_benchmarks_show_their_numbers(tree):
     lines = page_lines(tree)
     assert "| parameters | 60,965,224 |" in section(lines, "### 2.1 AlexNet's parameters, layer by layer")
     assert "| receptive field of the stack | 13x13 |" in section(lines, "#### Receptive field of three 5x5 convolutions")
+    inception = section(lines, "#### Inception modules at 32x32x256")
+    assert ["| multiply-adds, naive module | 1,115,684,864 |", "| multiply-adds, with 1x1 reductions | 354,418,688 |",
+            "| multiply-adds saved by the reductions | 68.2% |"] == [line for line in inception if "multiply-adds" in line]
     assert "| anchors | 18 x 28 positions x 9 = 4,536 |" in section(lines, "#### Region proposals and NMS on a photo")
     bench = section(lines, "## Benchmarks")
     assert ("| LeNet-5 training, images/s, against model.fit with the CyclicLR callback (5,400 images, 3 rounds) | 5,400 "
