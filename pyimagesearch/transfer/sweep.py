@@ -184,4 +184,15 @@ def _describe_and_train(run: RunFolder, folder: Path, name: str, settings: Trans
     finished = {run_name(m.mode, m.lr) for m in runs}
     if started <= finished:
         reasons = quick_reasons(settings, {(m.mode, m.lr) for m in runs})
-        run.complete(quick=bool(reasons), summary={"dataset": name, "runs": sorted(finished), "quick_because": reasons})
+        run.complete(quick=bool(reasons), summary={"dataset": name, "winner": winner_of(folder, runs),
+                                                   "runs": sorted(finished), "quick_because": reasons})
+
+
+def winner_of(folder: Path, runs) -> str:
+    """summary.md's verdict in a few words: the winner's label, or "none: tied within noise" / "none: <reason>"."""
+    from pyimagesearch.transfer.summary import Choices, chance_level, load_correctness
+
+    verdict = Choices(runs, load_correctness(folder, runs)).verdict_of_winner(chance_level(folder))
+    if verdict.leader is not None:
+        return verdict.leader
+    return "none: tied within noise" if verdict.outcome == "no difference detected" else f"none: {verdict.reason}"

@@ -62,6 +62,10 @@ def test_a_finished_sweep_is_complete_and_quick_with_its_runs(finished):
     assert record["kind"] == "transfer-sweep" and record["quick"] is True
     assert record["summary"]["runs"] == ["feature_lr1e-05"]
     assert "1 epochs, fewer than the task's 50" in record["summary"]["quick_because"]
+    # The winner in summary.md's words (one run of random weights on 3 images a class: no winner).
+    summary = (folder / "summary.md").read_text()
+    assert record["summary"]["winner"].startswith("none: ") and "**No winner" in summary
+    assert record["summary"]["winner"][len("none: "):] in summary
     config = json.loads((folder / "config.json").read_text())
     assert config["epochs"] == 1 and config["weights"] == "none" and config["dataset"] == "colours"
 
