@@ -4,7 +4,7 @@ For each seed S: ``find_lr.py --batch 64 --seed S`` once (into <output>/finder-s
 each rule of ``lr_range.LR_MAX_RULES`` applied to that run's lag-free curve
 (<output>/finder-seed-S/suggestion-<rule>.json), and for each rule
 ``train_lenet.py --policy clr --mode exp_range --from-finder <that file> --seed S``
-with train_lenet.py's defaults otherwise (20 epochs, step size 2.5 epochs), into
+with train_lenet.py's defaults otherwise (20 epochs and its step size), into
 <output>/<rule>/seed-S/. Rules run one after the other, each over every seed, so a
 study cut short has whole rules. Finished finder runs and training runs are
 kept (their completion records say which): started again with the same

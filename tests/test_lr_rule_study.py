@@ -97,7 +97,8 @@ def test_bad_lists_are_refused(text, error):
 
 
 def test_step_sizes_are_ranked_and_chosen_on_validation_at_one_rule(monkeypatch):
-    steps = {"step 2.5": [0.9050, 0.9010, 0.9060], "step 5": [0.9110, 0.9120, 0.9105]}
+    default = study.step_label(study.DEFAULT_STEP_SIZE)
+    steps = {default: [0.9050, 0.9010, 0.9060], "step 5": [0.9110, 0.9120, 0.9105]}
     rows = [{"variant": label, "rule": "minimum/3", "seed": seed, "lr_min": 5e-4, "lr_max": 0.029, "val_accuracy": val,
              "test_accuracy": 0.95 + seed / 1000} for label, values in steps.items() for seed, val in zip(SEEDS, values)]
     given = []
@@ -109,8 +110,9 @@ def test_step_sizes_are_ranked_and_chosen_on_validation_at_one_rule(monkeypatch)
     assert "| every step size | 0.0005 - 0.029 | 0.0005 - 0.029 | 0.0005 - 0.029 |" in text
     lines = table_lines(text)
     assert lines["step 5 (chosen)"].startswith("| 1 | step 5 (chosen) | 0.9110 |")
-    assert lines["step 2.5 (default)"].startswith("| 2 | step 2.5 (default) | 0.9050 |")
-    assert "The default, train_lenet.py's --step-size, is 2.5 epochs: not the step size chosen here (step 5)." in text
+    assert lines[f"{default} (default)"].startswith(f"| 2 | {default} (default) | 0.9050 |")
+    assert (f"The default, train_lenet.py's --step-size, is {study.DEFAULT_STEP_SIZE:g} epochs: not the step size "
+            "chosen here (step 5).") in text
     assert study.variants(["minimum/3"], [2.5, 5]) == [("step 2.5", "minimum/3", 2.5), ("step 5", "minimum/3", 5)]
     assert study.run_folder(Path("out"), "minimum/3", 2.5, 1) == Path("out/step-2.5/seed-1")
     assert study.run_folder(Path("out"), "minimum/3", None, 1) == Path("out/minimum-div3/seed-1")

@@ -87,7 +87,7 @@ EXPERIMENTS = {e.key: e for e in (
                ("train_lenet.py", "--policy", "clr", "--mode", "exp_range", "--from-finder", FINDER,
                 "--output", "{root}/clr"),
                ("train_lenet.py", "--policy", "clr", "--mode", "exp_range", "--from-finder", FINDER,
-                "--epochs", "5", "--step-size", "1.25", "--limit", "10000", "--output", "{root}/clr"),
+                "--epochs", "5", "--step-size", "2.5", "--limit", "10000", "--output", "{root}/clr"),  # one cycle, as the default
                "about 2 min", "about 15 s", needs=("lr_grid/suggestion.json",)),
     Experiment("batch_growth", "Batch size doubled from 32 to 4096 at lr_max", "batch_growth",
                ("train_lenet.py", "--policy", "batch-growth", "--from-finder", FINDER, "--batch-start", "32",

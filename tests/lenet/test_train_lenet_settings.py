@@ -34,10 +34,10 @@ def test_default_batch_growth_is_eight_stages_of_two_epochs():
 
 def test_clr_settings_and_step_size_in_iterations():
     settings = resolve_settings("clr", {"lr_min": 0.001, "lr_max": 0.01})
-    assert (settings.mode, settings.step_size, settings.gamma, settings.epochs) == ("exp_range", 2.5, 0.99994, 20)
+    assert (settings.mode, settings.step_size, settings.gamma, settings.epochs) == ("exp_range", 10, 0.99994, 20)
     assert cycle_note(settings) == ""  # the defaults end at the end of a cycle
     settings.set_train_size(54_000)
-    assert settings.step_size_iterations == 2.5 * 844 == clr_step_size_iterations(2.5, 54_000, 64)
+    assert settings.step_size_iterations == 10 * 844 == clr_step_size_iterations(10, 54_000, 64)
     assert clr_step_size_iterations(4, 900, 64) == 4 * 15
 
 
