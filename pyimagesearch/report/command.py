@@ -31,7 +31,7 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError
+from pyimagesearch.core.cli import ArgumentParser, HelpFormatter, UserError, quiet_tensorflow
 
 DEFAULT_ROOT = "output"
 # What the report writes in its folder, each a file: a folder of one of these names would stop the report half-way.
@@ -118,6 +118,7 @@ def failure_sentence(ran: dict[str, dict], logs: Path) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_tensorflow()  # the readers of Problem 3's records import TensorFlow: no start-up lines on the console
     from pyimagesearch.core.outputs import prepare_dir, write_bytes, write_text
     from pyimagesearch.core.run import RunFolder, check_output_path
     from pyimagesearch.report.collect import RUNS_FILE, collect

@@ -209,7 +209,8 @@ def transfer(folder: Path, record: dict, mode: str) -> list[str]:
         return lines + [f"No {mode} run in {code_span(str(folder))}."]
     rows = [[fmt(m.lr, "g"), percent(m.selection_accuracy, 1) if m.selection_accuracy is not None else "-",
              percent(m.final_val_accuracy, 1), f"{percent(m.best_val_accuracy, 1)} ({m.best_epoch})", f"{m.epochs}",
-             fmt(m.wall_seconds, ".0f"), cell(m.settings.get("weights", "?")), cell(m.diverged or "")] for m in runs]
+             fmt(m.wall_seconds, ".0f"), cell(weights_name(m.settings.get("weights", "?"))), cell(m.diverged or "")]
+            for m in runs]
     lines += table(["learning rate", "selection accuracy", "final val. accuracy", "best val. accuracy (epoch)",
                     "epochs", "wall time (s)", "weights", "diverged"], rows)
     if mode == "feature":
@@ -218,6 +219,16 @@ def transfer(folder: Path, record: dict, mode: str) -> list[str]:
         lines += ["", *summary.winner_lines(finished, summary.chance_level(folder), correctness),
                   "", summary.comparison(finished, correctness)]
     return lines
+
+
+def weights_name(weights: str) -> str:
+    """A run's weights in a table cell: imagenet, none, "fashion-mnist base <digest>" or a weights file's name."""
+    path = Path(str(weights))
+    if len(path.parts) < 2:
+        return str(weights)
+    if path.parent.name.startswith("fashion-mnist-"):  # transfer.pretrain.pretrain_folder
+        return f"fashion-mnist base {path.parent.name[len('fashion-mnist-'):]}"
+    return path.name
 
 
 # -- Problem 4 --------------------------------------------------------------------------------------

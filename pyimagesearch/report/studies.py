@@ -43,4 +43,17 @@ def study_lines(root: Path) -> list[str]:
                   f"{duration(record.get('wall_seconds') or 0)}; results in {code_span(str(folder))}.", ""]
         for line in study.read_text(encoding="utf-8").splitlines():
             lines.append("####" + line[1:] if line.startswith("# ") else line)
+        lines += ["", f"The default now (the code, not the study's text, which names the default of its day): "
+                      f"{current_default(folder_name)}."]
     return lines
+
+
+def current_default(folder_name: str) -> str:
+    """What the code's default is today for the choice a study makes."""
+    if folder_name == "lr_rule_study":
+        from pyimagesearch.lr_range import DEFAULT_LR_MAX_RULE
+
+        return f"`lr_range.DEFAULT_LR_MAX_RULE` = {DEFAULT_LR_MAX_RULE}"
+    from pyimagesearch.lenet.settings import OPTIONS
+
+    return f"train_lenet.py --step-size {OPTIONS['step_size'].default:g} epochs"

@@ -293,7 +293,9 @@ def test_a_finished_study_is_shown_as_written_and_a_missing_one_by_its_command(t
     rule = section(lines, "### The lr_max rule study")
     assert rule[2] == f"Full settings: finished 2026-11-27 18:40 UTC in 0 s; results in `{study}`."
     assert rule[4:] == ["#### lr_max rules: CLR exp_range", "", "| rank | lr_max rule |", "|---:|---|",
-                        "| 1 | drop90 (chosen) |", "", "Chosen: drop90.", ""]
+                        "| 1 | drop90 (chosen) |", "", "Chosen: drop90.", "",
+                        "The default now (the code, not the study's text, which names the default of its day): "
+                        "`lr_range.DEFAULT_LR_MAX_RULE` = minimum/3.", ""]
     step = section(lines, "### The CLR step-size study")
     assert step[2] == ("Not run here: `python benchmarks/lr_rule_study.py --seeds 42,1,2 --step-sizes 2.5,5,10 "
                        "--output output/lr_step_study`.")
