@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "<output-root>/report)")
     parser.add_argument("--run", choices=("quick", "full"), default=None,
                         help="before the report, run the experiments whose results are missing: quick (subsets and "
-                             "fewer epochs, marked as quick in the report; about 15 min here) or full (the task's "
+                             "fewer epochs, marked as quick in the report; 11-12 min here) or full (the task's "
                              "settings, replacing quick results and resuming unfinished runs; hours). Each command's "
                              "output goes to logs/<experiment>.log, the console shows one line per experiment; "
                              "exit status 2 when one of them did not finish")
