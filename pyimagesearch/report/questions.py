@@ -111,7 +111,7 @@ EXPERIMENTS = {e.key: e for e in (
     Experiment("transfer", "ResNet50 transfer learning on the offline stand-in (digits, a Fashion-MNIST base)",
                "transfer", ("transfer.py", *STANDIN, "--output", "{root}/transfer"),
                ("transfer.py", *STANDIN, "--quick", "--output", "{root}/transfer"),
-               "about 2 h (a 4-epoch pretraining of about 55 min, then the task's 7 runs)", "about 8 min"),
+               "about 1.8 h (a 4-epoch pretraining of about 36 min, then the task's 7 runs)", "about 8 min"),
     _semisupervised("label_noise", "label-noise", "Label noise (Mahajan et al.), LeNet-5 on Fashion-MNIST",
                     "about 5 min", "about 35 s"),
     _semisupervised("resampling", "resampling", "Resampling a long tail (Mahajan et al.), LeNet-5 on Fashion-MNIST",

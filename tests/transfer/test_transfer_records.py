@@ -158,6 +158,20 @@ def test_the_report_reader_raises_the_sentence_of_a_bad_file(tmp_path, mode):
 
 # --------------------------------------------------------------------------- quick or full
 
+def test_a_full_sweep_with_a_run_that_diverged_in_its_first_epoch_reads_as_full(tmp_path):
+    from pyimagesearch.core.run import RunFolder
+
+    task = {**SETTINGS, "epochs": 60, "milestones": [15, 30, 45], "weights": "imagenet"}
+    folder = tmp_path / "transfer" / "colours"
+    write(folder / "dataset.json", DATASET)
+    for lr in (0.1, 0.01, 0.001):  # the task's feature runs, 60 epochs each
+        write(folder / f"feature_lr{lr:g}" / "metrics.json", {**RUN, "lr": lr, "epochs": 60, "settings": task})
+    write(folder / "feature_lr1" / "metrics.json", {**RUN, "lr": 1.0, "epochs": 1, "best_epoch": 1, "settings": task,
+                                                    "diverged": "the training loss 10 exceeded 4 x 2.3"})
+    with RunFolder(folder, "transfer-sweep", task) as run:
+        run.complete(quick=False)
+    assert [source.status for source in read_transfer(Context(tmp_path), "feature")] == ["full"]
+
 def test_a_sweep_is_full_only_with_the_task_s_seven_runs_at_full_settings():
     full = TransferSettings(**{**SETTINGS, "milestones": (15, 30, 45), "epochs": 60, "weights": "imagenet"})
     task = {(mode, lr) for mode, lrs in TASK_LRS.items() for lr in lrs}

@@ -125,7 +125,9 @@ def _dataset_source(context: Context, folder: Path, mode: str) -> Source:
     if not results:
         source.status = "missing"
         return source
-    stand_in = any(_weights(run) == "none" or run["metrics"].epochs < TASK_EPOCHS for run in finished)
+    # A run stopped early (diverged) trained fewer epochs than its settings ask: that does not make the sweep quick.
+    stand_in = any(_weights(run) == "none" or (run["metrics"].epochs < TASK_EPOCHS and not run["metrics"].diverged)
+                   for run in finished)
     if missing or not finished or done is None:
         source.status = "partial"
     else:
