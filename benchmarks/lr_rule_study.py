@@ -103,7 +103,8 @@ def rule_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--seeds", type=int_list, default=[42, 1, 2], help="seeds of the finder and training runs")
-    parser.add_argument("--rules", type=rule_list, default=list(LR_MAX_RULES), help="lr_max rules to compare, in order")
+    parser.add_argument("--rules", type=rule_list, default=None,
+                        help=f"lr_max rules to compare, in order (default: all; with --step-sizes {DEFAULT_LR_MAX_RULE})")
     parser.add_argument("--epochs", type=count_up_to(MAX_EPOCHS, "the number of epochs"), default=None,
                         help="epochs per CLR run (default: train_lenet.py's)")
     parser.add_argument("--step-sizes", type=step_list, default=None,
@@ -267,9 +268,9 @@ def summary_markdown(rows: list[dict], rules, seeds, command: str, step_rule: st
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     check_executor_arguments(args)
+    if args.rules is None:
+        args.rules = [DEFAULT_LR_MAX_RULE] if args.step_sizes is not None else list(LR_MAX_RULES)
     if args.step_sizes is not None:
-        if "--rules" not in " ".join(argv if argv is not None else sys.argv[1:]):
-            args.rules = [DEFAULT_LR_MAX_RULE]
         if len(args.rules) != 1:
             raise UserError(f"--step-sizes compares step sizes at one lr_max rule, but --rules gives {len(args.rules)}; "
                             "give one rule")

@@ -14,17 +14,21 @@ from dataclasses import dataclass, field
 from pyimagesearch.records.base import ACCURACY, COUNT, NONNEGATIVE, POSITIVE, POSITIVE_COUNT, Record, each
 
 
-def _seconds_by_side(value: dict) -> str | None:
-    """The rule of a ``{"side": [seconds, ...]}`` field: every list holds finite numbers >= 0."""
-    check = each(NONNEGATIVE)["check"]
-    for side, seconds in value.items():
-        problem = "is not a list of seconds" if not isinstance(seconds, list) else check(seconds)
-        if problem:
-            return f"has {side!r} that {problem}"
-    return None
+def by_side(rule: dict, what: str) -> dict:
+    """The rule of a ``{"side": [value, ...]}`` field: every list holds values that pass ``rule`` (``what`` names them)."""
+    check = each(rule)["check"]
+
+    def sides(value: dict) -> str | None:
+        for side, values in value.items():
+            problem = f"is not a list of {what}" if not isinstance(values, list) else check(values)
+            if problem:
+                return f"has {side!r} that {problem}"
+        return None
+
+    return {"check": sides}
 
 
-SECONDS_BY_SIDE = {"check": _seconds_by_side}
+SECONDS_BY_SIDE = by_side(NONNEGATIVE, "seconds")
 
 
 @dataclass(frozen=True)
@@ -152,16 +156,6 @@ class SweepExecutor(Record):
     max_difference: float = field(metadata=NONNEGATIVE)  # largest |ray - serial| of the results' numbers
 
 
-def _accuracy_by_side(value: dict) -> str | None:
-    """The rule of a ``{"side": [accuracy, ...]}`` field."""
-    check = each(ACCURACY)["check"]
-    for side, values in value.items():
-        problem = "is not a list of accuracies" if not isinstance(values, list) else check(values)
-        if problem:
-            return f"has {side!r} that {problem}"
-    return None
-
-
 @dataclass(frozen=True)
 class PretrainPrecision(Record):
     """8. The stand-in's pretraining, float32 against mixed_bfloat16: training images/s and held-out accuracy."""
@@ -171,8 +165,8 @@ class PretrainPrecision(Record):
     train_images: int = field(metadata=POSITIVE_COUNT)
     epochs: int = field(metadata=POSITIVE_COUNT)
     rounds: int = field(metadata=POSITIVE_COUNT)
-    images_per_second: dict = field(metadata=SECONDS_BY_SIDE)  # {"float32": [...], "mixed_bfloat16": [...]}
-    val_accuracy: dict = field(metadata={"check": _accuracy_by_side})
+    images_per_second: dict = field(metadata=by_side(NONNEGATIVE, "images per second"))  # {"float32": [...], ...}
+    val_accuracy: dict = field(metadata=by_side(ACCURACY, "accuracies"))
     float32_ips: float = field(metadata=POSITIVE)
     bfloat16_ips: float = field(metadata=POSITIVE)
     bfloat16_ratio: float = field(metadata=POSITIVE)  # bfloat16 / float32 images/s: the median of the rounds' ratios
